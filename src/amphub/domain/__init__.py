@@ -1,0 +1,1 @@
+"""The pure core: frozen values and functions, standard library only, `now` passed in."""
