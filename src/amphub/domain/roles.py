@@ -75,7 +75,8 @@ class Membership:
             raise InvalidValue("team_id", f"{self.role.value} needs a team")
         if self.can_configure_charge_points and self.role is not Role.TEAM_ADMIN:
             raise InvalidValue(
-                "can_configure_charge_points", "only a Team Admin holds this as a separate permission"
+                "can_configure_charge_points",
+                "only a Team Admin holds this as a separate permission",
             )
 
     def covers(self, scope: Scope) -> bool:
@@ -141,6 +142,4 @@ def may_grant(memberships: Iterable[Membership], role: Role, scope: Scope) -> bo
     rights, team roles need team-member rights on that team."""
     if role.is_operator_level:
         return is_allowed(memberships, Action.MANAGE_OPERATOR_MEMBERS, Scope(scope.operator_id))
-    return scope.team_id is not None and is_allowed(
-        memberships, Action.MANAGE_TEAM_MEMBERS, scope
-    )
+    return scope.team_id is not None and is_allowed(memberships, Action.MANAGE_TEAM_MEMBERS, scope)

@@ -47,7 +47,9 @@ class Address:
     city: str = ""
 
     def one_line(self) -> str:
-        return ", ".join(part for part in (self.street, f"{self.postal_code} {self.city}".strip()) if part)
+        return ", ".join(
+            part for part in (self.street, f"{self.postal_code} {self.city}".strip()) if part
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,9 @@ class ChargePointSpec:
                 "ocpp_identity",
                 "1–48 characters of letters, digits and * - _ = : + | @ . (OCPP-J identity)",
             )
-        object.__setattr__(self, "serial_number", _required_text("serial_number", self.serial_number, 64))
+        object.__setattr__(
+            self, "serial_number", _required_text("serial_number", self.serial_number, 64)
+        )
         if not self.connectors:
             raise InvalidValue("connectors", "a charge point has at least one connector")
         ids = [connector.connector_id for connector in self.connectors]

@@ -133,11 +133,15 @@ NOMINAL_VOLTAGE_V = 230.0
 meter does not say otherwise (EN 50160, Europe)."""
 
 
-def power_w_from_current_a(current_a: float, phases: int, voltage_v: float = NOMINAL_VOLTAGE_V) -> float:
+def power_w_from_current_a(
+    current_a: float, phases: int, voltage_v: float = NOMINAL_VOLTAGE_V
+) -> float:
     """Active power drawn by ``phases`` phases at ``current_a`` each (unity power factor)."""
     return current_a * phases * voltage_v
 
 
-def current_a_from_power_w(power_w: float, phases: int, voltage_v: float = NOMINAL_VOLTAGE_V) -> float:
+def current_a_from_power_w(
+    power_w: float, phases: int, voltage_v: float = NOMINAL_VOLTAGE_V
+) -> float:
     """Per-phase current that ``power_w`` spread over ``phases`` phases draws."""
     return power_w / (phases * voltage_v)

@@ -1,0 +1,36 @@
+"""The API application: routers under /api/v1, error handlers, body limits."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from amphub import __version__
+from amphub.entrypoints.api.errors import install_error_handlers
+from amphub.entrypoints.api.limits import BodySizeLimit
+from amphub.entrypoints.api.routes import audit, auth, charge_points, operators, sites, teams
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for module in (auth, operators, teams, sites, charge_points, audit):
+        router.include_router(module.router)
+    return router
+
+
+def configure_api(app: FastAPI, *, max_body_bytes: int) -> None:
+    app.include_router(api_router())
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
+
+
+def new_app() -> FastAPI:
+    return FastAPI(
+        title="amphub",
+        version=__version__,
+        description="Charge point management: sites, charge points, meters, load balancing.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )

@@ -1,0 +1,53 @@
+"""Domain errors become HTTP answers in FastAPI's own error shape, naming the field."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from amphub.application.auth import InvalidCredentials, TooManyAttempts
+from amphub.domain.errors import Conflict, Forbidden, InvalidValue, NotFound
+
+log = logging.getLogger(__name__)
+
+
+def _field_error(status: int, location: str, field: str, message: str, kind: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={"detail": [{"loc": [location, field], "msg": message, "type": kind}]},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InvalidValue)
+    async def invalid(_: Request, error: InvalidValue) -> JSONResponse:
+        return _field_error(422, "body", error.field, error.message, "value_error")
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, error: Conflict) -> JSONResponse:
+        return _field_error(409, "body", error.field, error.message, "conflict")
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": f"{error.kind} not found"})
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, error: Forbidden) -> JSONResponse:
+        return JSONResponse(status_code=403, content={"detail": str(error)})
+
+    @app.exception_handler(InvalidCredentials)
+    async def unauthorised(_: Request, error: InvalidCredentials) -> JSONResponse:
+        return JSONResponse(
+            status_code=401,
+            content={"detail": str(error)},
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(TooManyAttempts)
+    async def too_many(_: Request, error: TooManyAttempts) -> JSONResponse:
+        seconds = int(error.retry_after.total_seconds()) + 1
+        return JSONResponse(
+            status_code=429, content={"detail": str(error)}, headers={"Retry-After": str(seconds)}
+        )

@@ -1,0 +1,184 @@
+"""The `amphub` command: serve, migrate, demo, admin tasks. Thin: settings → bootstrap → a
+service call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from amphub import __version__
+from amphub.adapters.store.database import migrate as run_migrations
+from amphub.application.access import Actor
+from amphub.bootstrap import Container, build
+from amphub.domain.errors import DomainError
+from amphub.domain.roles import Membership, Role
+from amphub.settings import Settings, load_settings
+
+app = typer.Typer(help="amphub: an open charge point management system.", no_args_is_help=True)
+admin = typer.Typer(help="Administration: operators, users, memberships.", no_args_is_help=True)
+app.add_typer(admin, name="admin")
+
+T = TypeVar("T")
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML settings file (same keys as the AMPHUB_* variables)"),
+]
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    if config is not None:
+        os.environ["AMPHUB_CONFIG"] = str(config)
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+
+
+def _run(settings: Settings, work: Callable[[Container], Awaitable[T]]) -> T:
+    async def main() -> T:
+        container = build(settings)
+        try:
+            return await work(container)
+        finally:
+            await container.close()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"amphub {__version__}")
+
+
+@app.command()
+def migrate(config: ConfigOption = None) -> None:
+    """Create or upgrade the database schema to the latest revision."""
+    settings = _settings(config)
+    run_migrations(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="HTTP address")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    ssl_cert: Annotated[
+        Path | None, typer.Option("--ssl-cert", help="TLS certificate (PEM)")
+    ] = None,
+    ssl_key: Annotated[Path | None, typer.Option("--ssl-key", help="TLS private key (PEM)")] = None,
+) -> None:
+    """Run the HTTP API and portal."""
+    settings = _settings(config, http_host=host, http_port=port, ssl_cert=ssl_cert, ssl_key=ssl_key)
+    from amphub.entrypoints.server import run_server
+
+    run_server(settings)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="HTTP port")] = 8000,
+    database: Annotated[Path, typer.Option(help="SQLite file of the demo")] = Path(
+        "var/demo.sqlite3"
+    ),
+) -> None:
+    """Start amphub on a SQLite file with a seeded demo operator, team, site and user."""
+    from amphub.entrypoints.demo import run_demo
+
+    run_demo(port=port, database=database)
+
+
+@admin.command("create-operator")
+def create_operator(
+    name: str,
+    admin_email: Annotated[
+        str | None, typer.Option("--admin", help="make this existing user its Operator Admin")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Create an operator."""
+
+    async def work(container: Container) -> None:
+        operator = await container.tenancy.create_operator(Actor.system("cli"), name)
+        typer.echo(f"operator {operator.id}: {operator.name}")
+        if admin_email:
+            await _grant(container, admin_email, operator.id, None, Role.OPERATOR_ADMIN, False)
+
+    _run(_settings(config), work)
+
+
+@admin.command("create-user")
+def create_user(
+    email: str,
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="the password; asked for (hidden) when not given", envvar="AMPHUB_NEW_PASSWORD"
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Create a user who can log in."""
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+    async def work(container: Container) -> None:
+        user = await container.auth.create_user(Actor.system("cli"), email, name, password)
+        typer.echo(f"user {user.id}: {user.email}")
+
+    _run(_settings(config), work)
+
+
+async def _grant(
+    container: Container,
+    email: str,
+    operator_id: int,
+    team_id: int | None,
+    role: Role,
+    can_configure: bool,
+) -> None:
+    async with container.unit_of_work() as uow:
+        user = await uow.users.get_by_email(email.strip().lower())
+    if user is None:
+        raise typer.BadParameter(f"no user with e-mail {email}")
+    membership = Membership(user.id, operator_id, team_id, role, can_configure)
+    await container.tenancy.add_member(Actor.system("cli"), membership)
+    scope = f"team {team_id}" if team_id is not None else f"operator {operator_id}"
+    typer.echo(f"{email} is now {role.value} of {scope}")
+
+
+@admin.command("add-member")
+def add_member(
+    email: str,
+    role: Annotated[Role, typer.Option(help="the role to grant")],
+    operator: Annotated[int, typer.Option(help="operator id")],
+    team: Annotated[int | None, typer.Option(help="team id, for team roles")] = None,
+    configure_charge_points: Annotated[
+        bool, typer.Option(help="Team Admin only: may configure charge points")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Grant a role to a user, at operator level or in one team."""
+
+    async def work(container: Container) -> None:
+        await _grant(container, email, operator, team, role, configure_charge_points)
+
+    _run(_settings(config), work)
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("AMPHUB_LOG_LEVEL", "INFO"))
+    app()

@@ -1,0 +1,47 @@
+"""Runs amphub's servers in one event loop until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+
+from amphub.bootstrap import Container, build
+from amphub.entrypoints.app import create_app
+from amphub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def serve(
+    settings: Settings,
+    *,
+    on_ready: Callable[[Container], Awaitable[None]] | None = None,
+) -> None:
+    container = build(settings)
+    app = create_app(container)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        ssl_certfile=str(settings.ssl_cert) if settings.ssl_cert else None,
+        ssl_keyfile=str(settings.ssl_key) if settings.ssl_key else None,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    try:
+        http = asyncio.create_task(server.serve(), name="http")
+        while not server.started and not http.done():  # noqa: ASYNC110 - uvicorn has no event
+            await asyncio.sleep(0.05)
+        if on_ready is not None and server.started:
+            await on_ready(container)
+        await http
+    finally:
+        await container.close()
+
+
+def run_server(settings: Settings) -> None:
+    asyncio.run(serve(settings))

@@ -1,0 +1,94 @@
+"""One typed settings object: `AMPHUB_*` environment variables over an optional TOML file.
+
+The file is named by `AMPHUB_CONFIG` (or the CLI's `--config`); environment variables win
+over it. Secrets have no defaults outside demo mode.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/amphub.sqlite3"
+DEMO_SECRET = "demo-only-secret-do-not-use-in-production"  # noqa: S105 - refused outside demo
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AMPHUB_", extra="forbid")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=0, le=65535)
+    ocpp_host: str = "127.0.0.1"
+    ocpp_port: int = Field(9000, ge=0, le=65535)
+    ssl_cert: Path | None = None
+    ssl_key: Path | None = None
+    secret_key: SecretStr | None = None
+    demo: bool = False
+    fast_hashing: bool = Field(
+        False, description="cheap argon2 parameters; for tests and the demo only"
+    )
+    allow_unknown_chargers: bool = Field(
+        False,
+        description=(
+            "development switch: accept unknown OCPP identities as Pending; never in production"
+        ),
+    )
+    log_level: str = "INFO"
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+
+    @model_validator(mode="after")
+    def _secrets_outside_demo(self) -> Settings:
+        if self.secret_key is None:
+            if not self.demo:
+                raise ValueError(
+                    "AMPHUB_SECRET_KEY is required (at least 32 characters) unless AMPHUB_DEMO=1"
+                )
+            self.secret_key = SecretStr(DEMO_SECRET)
+        elif not self.demo and (
+            len(self.secret_key.get_secret_value()) < 32
+            or self.secret_key.get_secret_value() == DEMO_SECRET
+        ):
+            raise ValueError(
+                "AMPHUB_SECRET_KEY must be at least 32 characters and not the demo one"
+            )
+        if (self.ssl_cert is None) != (self.ssl_key is None):
+            raise ValueError("give both ssl_cert and ssl_key, or neither")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Values from the TOML file named by AMPHUB_CONFIG, top-level keys as field names."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._values().get(field_name), field_name, False
+
+    def _values(self) -> dict[str, Any]:
+        path = os.environ.get("AMPHUB_CONFIG")
+        if not path:
+            return {}
+        with Path(path).open("rb") as handle:
+            return tomllib.load(handle)
+
+    def __call__(self) -> dict[str, Any]:
+        return self._values()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
