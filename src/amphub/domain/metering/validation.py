@@ -201,7 +201,8 @@ def _check_frozen(
     if len(recent) < frozen_after_n - 1:
         return None
     key = reading.values_key()
-    if all(previous.values_key() == key for previous in recent[-(frozen_after_n - 1) :]):
+    run = range(len(recent) - (frozen_after_n - 1), len(recent))  # indices, not a slice: deques
+    if all(recent[i].values_key() == key for i in run):
         return Rejection(
             "",
             RejectionReason.FROZEN,

@@ -1,0 +1,66 @@
+"""What metering needs from the outside world. The store implements the directory and the
+recorder; the password hasher (argon2) implements ``SecretHasher``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from amphub.domain.metering import MeterConfig, MeterReading, MeterTransport, StatusTransition
+
+Clock = Callable[[], datetime]
+"""Returns the current time, UTC-aware."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedReading:
+    """A reading that passed validation, as it is to be stored."""
+
+    meter_id: int
+    site_id: int
+    reading: MeterReading
+    received_at: datetime
+    transport: MeterTransport
+
+
+@dataclass(frozen=True, slots=True)
+class MeterStatusEvent:
+    meter_id: int
+    site_id: int
+    transition: StatusTransition
+
+
+class MeterDirectory(Protocol):
+    """Registered meters, looked up by serial number."""
+
+    async def find_by_serial(self, serial: str) -> MeterConfig | None:
+        """The meter with this (canonical, upper-case) serial, or ``None``."""
+        ...
+
+    async def list_meters(self) -> Sequence[MeterConfig]:
+        """Every registered meter, read once at start-up to resume their statuses."""
+        ...
+
+
+class ReadingRecorder(Protocol):
+    """Persists what ingestion decided. Called from one background writer, in batches."""
+
+    async def record_readings(self, readings: Sequence[AcceptedReading]) -> None: ...
+
+    async def record_status_events(self, events: Sequence[MeterStatusEvent]) -> None:
+        """Store the transitions and update each meter's current status."""
+        ...
+
+
+class SecretHasher(Protocol):
+    """One-way hashing of a secret such as a meter's PIN (argon2 in production)."""
+
+    def hash(self, secret: str) -> str: ...
+
+    def verify(self, secret: str, hashed: str) -> bool: ...
