@@ -58,6 +58,29 @@ class ReadingRecorder(Protocol):
         ...
 
 
+class MeterReadingSink(Protocol):
+    """Where transports hand what they receive (``MeterIngestion`` in production)."""
+
+    async def ingest_payload(
+        self, serial: str, raw: bytes | str, *, transport: MeterTransport
+    ) -> IngestOutcome:
+        """Parse and take in a JSON payload (HTTP, MQTT)."""
+        ...
+
+    async def ingest(
+        self, serial: str, readings: Sequence[MeterReading], *, transport: MeterTransport
+    ) -> IngestOutcome:
+        """Take in readings already decoded (Modbus)."""
+        ...
+
+
+class IngestOutcome(Protocol):
+    """What a transport may look at in the answer: how many readings were taken in."""
+
+    @property
+    def accepted(self) -> int: ...
+
+
 class SecretHasher(Protocol):
     """One-way hashing of a secret such as a meter's PIN (argon2 in production)."""
 
