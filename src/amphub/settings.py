@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +74,18 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _TomlSource(settings_cls))
 
 
+_config_file: ContextVar[Path | None] = ContextVar("amphub_config_file", default=None)
+
+
 class _TomlSource(PydanticBaseSettingsSource):
-    """Values from the TOML file named by AMPHUB_CONFIG, top-level keys as field names."""
+    """Values from the TOML file given to :func:`load_settings` or named by AMPHUB_CONFIG,
+    top-level keys as field names."""
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._values().get(field_name), field_name, False
 
     def _values(self) -> dict[str, Any]:
-        path = os.environ.get("AMPHUB_CONFIG")
+        path = _config_file.get() or os.environ.get("AMPHUB_CONFIG")
         if not path:
             return {}
         with Path(path).open("rb") as handle:
@@ -90,5 +95,10 @@ class _TomlSource(PydanticBaseSettingsSource):
         return self._values()
 
 
-def load_settings(**overrides: Any) -> Settings:
-    return Settings(**overrides)
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from (lowest first) the TOML file, AMPHUB_* variables, then ``overrides``."""
+    token = _config_file.set(config)
+    try:
+        return Settings(**overrides)
+    finally:
+        _config_file.reset(token)

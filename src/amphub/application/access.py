@@ -43,8 +43,15 @@ class Actor:
 
 
 def require_visible(actor: Actor, scope: Scope, kind: str, ident: object) -> None:
-    """An object the actor may not see does not exist for them (the API answers 404)."""
-    if not actor.is_system and not can_see(actor.memberships, scope):
+    """An object the actor may not see does not exist for them (the API answers 404).
+
+    The operator itself (a scope without a team) is known to every member of it, at any level.
+    """
+    if actor.is_system:
+        return
+    if scope.team_id is None and scope.operator_id in actor.operator_ids():
+        return
+    if not can_see(actor.memberships, scope):
         raise NotFound(kind, ident)
 
 

@@ -32,10 +32,8 @@ ConfigOption = Annotated[
 
 
 def _settings(config: Path | None, **overrides: object) -> Settings:
-    if config is not None:
-        os.environ["AMPHUB_CONFIG"] = str(config)
     try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+        return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 
 import uvicorn
@@ -19,7 +20,10 @@ async def serve(
     settings: Settings,
     *,
     on_ready: Callable[[Container], Awaitable[None]] | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
+    """Serve until cancelled or signalled. ``sockets``: already bound listening sockets
+    (tests bind port 0 and pass the socket, so there is no race for a free port)."""
     container = build(settings)
     app = create_app(container)
     config = uvicorn.Config(
@@ -33,7 +37,7 @@ async def serve(
     )
     server = uvicorn.Server(config)
     try:
-        http = asyncio.create_task(server.serve(), name="http")
+        http = asyncio.create_task(server.serve(sockets=sockets), name="http")
         while not server.started and not http.done():  # noqa: ASYNC110 - uvicorn has no event
             await asyncio.sleep(0.05)
         if on_ready is not None and server.started:

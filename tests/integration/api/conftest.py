@@ -1,0 +1,112 @@
+"""Two tenants on one live server: A and B, each an operator with a team, a site and a
+charge point, each with an Operator Admin who knows nothing of the other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from amphub.application.access import Actor
+from amphub.bootstrap import Container
+from tests.support.live import LiveServer, live_server, test_settings
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Tenant:
+    name: str
+    email: str
+    token: str
+    user_id: int
+    operator_id: int = 0
+    team_id: int = 0
+    site_id: int = 0
+    charge_point_id: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def create_user(server: LiveServer, email: str, password: str = PASSWORD) -> int:
+    async def work(container: Container) -> int:
+        user = await container.auth.create_user(Actor.system("test"), email, email, password)
+        return user.id
+
+    user_id: int = server.call(work)
+    return user_id
+
+
+def login(client: httpx.Client, email: str, password: str = PASSWORD) -> str:
+    response = client.post("/api/v1/auth/token", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def site_body(name: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "country": "DK",
+        "bidding_zone": "DK2",
+        "time_zone": "Europe/Copenhagen",
+        "address": {"street": f"{name} street 1", "postal_code": "2300", "city": "København"},
+    }
+
+
+def charge_point_body(identity: str, serial: str) -> dict[str, object]:
+    return {
+        "ocpp_identity": identity,
+        "serial_number": serial,
+        "brand": "Easee",
+        "model": "Charge",
+        "connectors": [{"connector_id": 1, "phases": 3, "max_current_a": 32}],
+    }
+
+
+def make_tenant(server: LiveServer, client: httpx.Client, name: str) -> Tenant:
+    email = f"admin-{name.lower()}@example.com"
+    user_id = create_user(server, email)
+    tenant = Tenant(name, email, login(client, email), user_id)
+    h = tenant.headers
+    tenant.operator_id = client.post(
+        "/api/v1/operators", json={"name": f"Operator {name}"}, headers=h
+    ).json()["id"]
+    tenant.team_id = client.post(
+        f"/api/v1/operators/{tenant.operator_id}/teams", json={"name": f"Team {name}"}, headers=h
+    ).json()["id"]
+    tenant.site_id = client.post(
+        f"/api/v1/teams/{tenant.team_id}/sites", json=site_body(f"Site{name}"), headers=h
+    ).json()["id"]
+    response = client.post(
+        f"/api/v1/sites/{tenant.site_id}/charge-points",
+        json=charge_point_body(f"CP-{name}", f"SERIAL-{name}"),
+        headers=h,
+    )
+    assert response.status_code == 201, response.text
+    tenant.charge_point_id = response.json()["id"]
+    return tenant
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    database = Path(tmp_path_factory.mktemp("api")) / "amphub.sqlite3"
+    with live_server(test_settings(database)) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def tenants(server: LiveServer, client: httpx.Client) -> tuple[Tenant, Tenant]:
+    return make_tenant(server, client, "A"), make_tenant(server, client, "B")

@@ -1,0 +1,144 @@
+"""The `amphub` command on a real SQLite file: migrate, admin tasks, errors, --help."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from amphub.adapters.store.database import create_engine, session_factory
+from amphub.adapters.store.uow import SqlUnitOfWork
+from amphub.domain.roles import Role
+from amphub.entrypoints.cli import app
+from tests.support.live import TEST_SECRET
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "AMPHUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+        "AMPHUB_SECRET_KEY": TEST_SECRET,
+        "AMPHUB_FAST_HASHING": "1",
+    }
+
+
+def memberships_of(url: str, email: str) -> list[tuple[int | None, Role]]:
+    async def read() -> list[tuple[int | None, Role]]:
+        engine = create_engine(url)
+        try:
+            async with SqlUnitOfWork(session_factory(engine)) as uow:
+                user = await uow.users.get_by_email(email)
+                assert user is not None
+                return [(m.team_id, m.role) for m in await uow.memberships.of_user(user.id)]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_admin_flow(env: dict[str, str]) -> None:
+    assert runner.invoke(app, ["migrate"], env=env).exit_code == 0
+    result = runner.invoke(
+        app, ["admin", "create-user", "ops@example.com", "--password", "a long password"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app, ["admin", "create-operator", "Nordic CPO", "--admin", "ops@example.com"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "operator 1: Nordic CPO" in result.output
+    result = runner.invoke(
+        app, ["admin", "create-user", "tech@example.com", "--password", "another long one"], env=env
+    )
+    result = runner.invoke(
+        app,
+        [
+            "admin",
+            "add-member",
+            "tech@example.com",
+            "--role",
+            "operator_manager",
+            "--operator",
+            "1",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert memberships_of(env["AMPHUB_DATABASE_URL"], "tech@example.com") == [
+        (None, Role.OPERATOR_MANAGER)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["admin", "create-user", "not-an-email", "--password", "a long password"], "email"),
+        (["admin", "create-user", "x@example.com", "--password", "short"], "password"),
+        (
+            ["admin", "add-member", "x@example.com", "--role", "overlord", "--operator", "1"],
+            "overlord",
+        ),
+        (
+            [
+                "admin",
+                "add-member",
+                "nobody@example.com",
+                "--role",
+                "team_owner",
+                "--operator",
+                "1",
+            ],
+            "no user",
+        ),
+    ],
+)
+def test_bad_input_is_a_clear_error(env: dict[str, str], args: list[str], message: str) -> None:
+    runner.invoke(app, ["migrate"], env=env)
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_a_server_without_a_secret_refuses_to_start(env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["migrate"], env={**env, "AMPHUB_SECRET_KEY": ""})
+    assert result.exit_code == 2
+    assert "AMPHUB_SECRET_KEY" in result.output
+
+
+def test_settings_file(tmp_path: Path, env: dict[str, str]) -> None:
+    other = tmp_path / "from-file.sqlite3"
+    config = tmp_path / "amphub.toml"
+    config.write_text(
+        f'database_url = "sqlite+aiosqlite:///{other}"\nsecret_key = "{TEST_SECRET}"\n'
+    )
+    result = runner.invoke(
+        app,
+        ["migrate", "--config", str(config)],
+        env={"AMPHUB_DATABASE_URL": None, "AMPHUB_SECRET_KEY": None},
+    )
+    assert result.exit_code == 0, result.output
+    assert other.exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["migrate"],
+        ["demo"],
+        ["version"],
+        ["admin"],
+        ["admin", "create-operator"],
+        ["admin", "create-user"],
+        ["admin", "add-member"],
+    ],
+)
+def test_help_everywhere(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
