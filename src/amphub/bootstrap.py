@@ -8,9 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from amphub.adapters.security.hashing import Argon2Hasher
 from amphub.adapters.store.database import create_engine, session_factory
+from amphub.adapters.store.metering import SqlMeterDirectory, SqlReadingRecorder
 from amphub.adapters.store.uow import SqlUnitOfWork
 from amphub.application.auth import AuthService
+from amphub.application.groups import GroupService
+from amphub.application.meter_auth import MeterAuthenticator
+from amphub.application.meter_registry import MeterRegistry
+from amphub.application.metering import MeterIngestion
 from amphub.application.ports import Clock, SecretHasher, SystemClock
+from amphub.application.site_equipment import RegisteredMeter
 from amphub.application.tenancy import TenancyService
 from amphub.application.uow import UnitOfWork
 from amphub.settings import Settings
@@ -25,11 +31,26 @@ class Container:
     hasher: SecretHasher
     tenancy: TenancyService
     auth: AuthService
+    meters: MeterRegistry
+    groups: GroupService
+    ingestion: MeterIngestion
+    meter_auth: MeterAuthenticator
+    _started: bool = False
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(self.sessions)
 
+    async def start(self) -> None:
+        """Start the background services (meter ingestion's writer and status watchdog)."""
+        if self._started:
+            return
+        await self.ingestion.start()
+        self._started = True
+
     async def close(self) -> None:
+        if self._started:
+            await self.ingestion.aclose()
+            self._started = False
         await self.engine.dispose()
 
 
@@ -42,6 +63,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     def uow() -> UnitOfWork:
         return SqlUnitOfWork(sessions)
 
+    directory = SqlMeterDirectory(sessions)
+    ingestion = MeterIngestion(directory, SqlReadingRecorder(sessions), clock=clock.now)
+    meter_auth = MeterAuthenticator(directory.pin_hash, hasher, clock)
+    meters = MeterRegistry(uow, clock, hasher)
+    meters.add_listener(lambda meter, serial: _meter_changed(ingestion, meter_auth, meter, serial))
     return Container(
         settings=settings,
         engine=engine,
@@ -50,4 +76,22 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         hasher=hasher,
         tenancy=TenancyService(uow, clock),
         auth=AuthService(uow, clock, hasher),
+        meters=meters,
+        groups=GroupService(uow, clock),
+        ingestion=ingestion,
+        meter_auth=meter_auth,
     )
+
+
+def _meter_changed(
+    ingestion: MeterIngestion,
+    meter_auth: MeterAuthenticator,
+    meter: RegisteredMeter | None,
+    serial: str,
+) -> None:
+    """Registration changes reach ingestion and the PIN cache at once, not at restart."""
+    meter_auth.forget(serial)
+    if meter is None:
+        ingestion.forget_meter(serial)
+    else:
+        ingestion.update_meter(meter.config())

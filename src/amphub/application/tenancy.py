@@ -6,21 +6,15 @@ scope (not the route's), change it, write the audit entry, commit. One transacti
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from amphub.application.access import Actor, require, require_visible
+from amphub.application.audit import record_change, snapshot
 from amphub.application.ports import Clock
-from amphub.application.uow import AuditEntry, Page, StoredAuditEntry, UnitOfWork, UnitOfWorkFactory
+from amphub.application.uow import Page, StoredAuditEntry, UnitOfWork, UnitOfWorkFactory
 from amphub.domain.errors import Conflict, Forbidden, InvalidValue, NotFound
 from amphub.domain.roles import Action, Membership, Role, Scope, may_grant
 from amphub.domain.tenancy import ChargePoint, ChargePointSpec, Operator, Site, SiteSpec, Team, User
-
-
-def _snapshot(value: Any) -> dict[str, Any]:
-    """A JSON-friendly picture of a domain value for the audit log."""
-    raw: dict[str, Any] = asdict(value)
-    return raw
 
 
 class TenancyService:
@@ -40,19 +34,16 @@ class TenancyService:
         old: dict[str, Any] | None,
         new: dict[str, Any] | None,
     ) -> None:
-        await uow.audit.record(
-            AuditEntry(
-                at=self._clock.now(),
-                user_id=actor.user_id,
-                actor=actor.name,
-                operator_id=scope.operator_id if scope else None,
-                team_id=scope.team_id if scope else None,
-                action=action,
-                object_type=object_type,
-                object_id=str(object_id),
-                old_value=old,
-                new_value=new,
-            )
+        await record_change(
+            uow,
+            self._clock.now(),
+            actor,
+            scope=scope,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            old=old,
+            new=new,
         )
 
     # -- operators --------------------------------------------------------------------------
@@ -76,7 +67,7 @@ class TenancyService:
                 object_type="operator",
                 object_id=operator.id,
                 old=None,
-                new=_snapshot(operator),
+                new=snapshot(operator),
             )
             await uow.commit()
         return operator
@@ -112,8 +103,8 @@ class TenancyService:
                 action="operator.rename",
                 object_type="operator",
                 object_id=operator_id,
-                old=_snapshot(operator),
-                new=_snapshot(renamed),
+                old=snapshot(operator),
+                new=snapshot(renamed),
             )
             await uow.commit()
         return renamed
@@ -144,7 +135,7 @@ class TenancyService:
                 object_type="team",
                 object_id=team.id,
                 old=None,
-                new=_snapshot(team),
+                new=snapshot(team),
             )
             await uow.commit()
         return team
@@ -177,8 +168,8 @@ class TenancyService:
                 action="team.rename",
                 object_type="team",
                 object_id=team_id,
-                old=_snapshot(team),
-                new=_snapshot(renamed),
+                old=snapshot(team),
+                new=snapshot(renamed),
             )
             await uow.commit()
         return renamed
@@ -197,7 +188,7 @@ class TenancyService:
                 action="team.delete",
                 object_type="team",
                 object_id=team_id,
-                old=_snapshot(team),
+                old=snapshot(team),
                 new=None,
             )
             await uow.commit()
@@ -225,7 +216,7 @@ class TenancyService:
                 object_type="site",
                 object_id=site.id,
                 old=None,
-                new=_snapshot(spec),
+                new=snapshot(spec),
             )
             await uow.commit()
         return site
@@ -251,8 +242,8 @@ class TenancyService:
                 action="site.update",
                 object_type="site",
                 object_id=site_id,
-                old=_snapshot(site.spec),
-                new=_snapshot(spec),
+                old=snapshot(site.spec),
+                new=snapshot(spec),
             )
             await uow.commit()
         return Site(site.id, site.team_id, site.operator_id, spec)
@@ -274,7 +265,7 @@ class TenancyService:
                 action="site.delete",
                 object_type="site",
                 object_id=site_id,
-                old=_snapshot(site.spec),
+                old=snapshot(site.spec),
                 new=None,
             )
             await uow.commit()
@@ -318,7 +309,7 @@ class TenancyService:
                 object_type="charge_point",
                 object_id=charge_point.id,
                 old=None,
-                new=_snapshot(spec),
+                new=snapshot(spec),
             )
             await uow.commit()
         return charge_point
@@ -352,8 +343,8 @@ class TenancyService:
                 action="charge_point.update",
                 object_type="charge_point",
                 object_id=charge_point_id,
-                old={"site_id": current.site_id, **_snapshot(current.spec)},
-                new={"site_id": target_site_id, **_snapshot(spec)},
+                old={"site_id": current.site_id, **snapshot(current.spec)},
+                new={"site_id": target_site_id, **snapshot(spec)},
             )
             await uow.commit()
         return ChargePoint(
@@ -373,7 +364,7 @@ class TenancyService:
                 action="charge_point.delete",
                 object_type="charge_point",
                 object_id=charge_point_id,
-                old=_snapshot(current.spec),
+                old=snapshot(current.spec),
                 new=None,
             )
             await uow.commit()
@@ -431,8 +422,8 @@ class TenancyService:
                 action="membership.grant",
                 object_type="user",
                 object_id=membership.user_id,
-                old=_snapshot(previous) if previous else None,
-                new=_snapshot(membership),
+                old=snapshot(previous) if previous else None,
+                new=snapshot(membership),
             )
             await uow.commit()
 
@@ -460,7 +451,7 @@ class TenancyService:
                 action="membership.revoke",
                 object_type="user",
                 object_id=user_id,
-                old=_snapshot(existing),
+                old=snapshot(existing),
                 new=None,
             )
             await uow.commit()

@@ -10,9 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from amphub.domain.roles import Membership, Role
+
+if TYPE_CHECKING:
+    from amphub.application.site_equipment import GroupRepository, MeterRepository
 from amphub.domain.tenancy import ChargePoint, ChargePointSpec, Operator, Site, SiteSpec, Team, User
 
 
@@ -101,7 +104,7 @@ class ChargePointRepository(Protocol):
     async def get(self, charge_point_id: int) -> ChargePoint | None: ...
     async def get_by_identity(self, ocpp_identity: str) -> ChargePoint | None: ...
     async def list_visible(
-        self, visibility: Visibility, search: str, page: Page
+        self, visibility: Visibility, search: str, page: Page, site_id: int | None = None
     ) -> list[ChargePoint]: ...
     async def update(self, charge_point_id: int, site_id: int, spec: ChargePointSpec) -> None: ...
     async def delete(self, charge_point_id: int) -> None: ...
@@ -159,6 +162,8 @@ class UnitOfWork(Protocol):
     memberships: MembershipRepository
     tokens: TokenRepository
     audit: AuditLog
+    meters: MeterRepository
+    groups: GroupRepository
 
     async def __aenter__(self) -> Self: ...
 

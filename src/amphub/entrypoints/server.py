@@ -25,6 +25,7 @@ async def serve(
     """Serve until cancelled or signalled. ``sockets``: already bound listening sockets
     (tests bind port 0 and pass the socket, so there is no race for a free port)."""
     container = build(settings)
+    await container.start()
     app = create_app(container)
     config = uvicorn.Config(
         app,

@@ -27,6 +27,10 @@ class Tenant:
     team_id: int = 0
     site_id: int = 0
     charge_point_id: int = 0
+    meter_id: int = 0
+    meter_serial: str = ""
+    meter_pin: str = ""
+    group_id: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -91,6 +95,26 @@ def make_tenant(server: LiveServer, client: httpx.Client, name: str) -> Tenant:
     )
     assert response.status_code == 201, response.text
     tenant.charge_point_id = response.json()["id"]
+    response = client.post(
+        f"/api/v1/sites/{tenant.site_id}/meters",
+        json={"name": f"Meter{name}", "main_fuse_a": 63},
+        headers=h,
+    )
+    assert response.status_code == 201, response.text
+    tenant.meter_id, tenant.meter_serial = response.json()["id"], response.json()["serial"]
+    tenant.meter_pin = response.json()["pin"]
+    response = client.post(
+        f"/api/v1/sites/{tenant.site_id}/groups",
+        json={
+            "name": f"Group{name}",
+            "total_a": 63,
+            "meter_id": tenant.meter_id,
+            "fail_safe_a": 16,
+        },
+        headers=h,
+    )
+    assert response.status_code == 201, response.text
+    tenant.group_id = response.json()["id"]
     return tenant
 
 

@@ -30,6 +30,8 @@ ROUTES = sorted(
     (method.upper(), path) for path, operations in OPENAPI["paths"].items() for method in operations
 )
 PUBLIC = {("POST", "/api/v1/auth/token")}
+# Authenticated otherwise than by a user's token (HTTP Basic with a meter's serial and PIN).
+METER_AUTH = {("POST", "/api/v1/meter-readings")}
 PARAM = re.compile(r"{(\w+)}")
 
 
@@ -49,6 +51,12 @@ def bodies(a: Tenant) -> dict[tuple[str, str], Any]:
         ("PUT", "/api/v1/sites/{site_id}"): site_body("Taken over"),
         ("POST", "/api/v1/sites/{site_id}/charge-points"): charge_point_body("CP-X", "SERIAL-X"),
         ("PUT", "/api/v1/charge-points/{charge_point_id}"): charge_point_body("CP-B", "SERIAL-B"),
+        ("POST", "/api/v1/sites/{site_id}/meters"): {"main_fuse_a": 40},
+        ("PUT", "/api/v1/meters/{meter_id}"): {"name": "Taken over", "main_fuse_a": 40},
+        ("POST", "/api/v1/meter-readings"): {"currents_a": {"l1": 1, "l2": 1, "l3": 1}},
+        ("POST", "/api/v1/sites/{site_id}/groups"): {"name": "Intruders", "total_a": 10},
+        ("PUT", "/api/v1/groups/{group_id}"): {"name": "Taken over", "total_a": 10},
+        ("PUT", "/api/v1/groups/{group_id}/layout"): {"charge_point_ids": [a.charge_point_id]},
     }
 
 
@@ -59,6 +67,8 @@ def ids_of(b: Tenant) -> dict[str, int]:
         "site_id": b.site_id,
         "charge_point_id": b.charge_point_id,
         "user_id": b.user_id,
+        "meter_id": b.meter_id,
+        "group_id": b.group_id,
     }
 
 
@@ -74,6 +84,8 @@ def snapshot(client: httpx.Client, b: Tenant) -> list[Any]:
         client.get(f"/api/v1/operators/{b.operator_id}/members", headers=h).json(),
         client.get(f"/api/v1/sites/{b.site_id}", headers=h).json(),
         client.get(f"/api/v1/charge-points/{b.charge_point_id}", headers=h).json(),
+        client.get(f"/api/v1/meters/{b.meter_id}", headers=h).json(),
+        client.get(f"/api/v1/groups/{b.group_id}", headers=h).json(),
     ]
 
 
@@ -101,7 +113,7 @@ def test_foreign_ids_answer_404_and_change_nothing(
     assert snapshot(client, b) == before
 
 
-@pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if r not in PUBLIC])
+@pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if r not in PUBLIC | METER_AUTH])
 def test_every_route_but_login_needs_a_token(
     client: httpx.Client, tenants: tuple[Tenant, Tenant], method: str, path: str
 ) -> None:
@@ -123,5 +135,14 @@ def test_listings_never_show_the_other_tenant(
     response = client.get(path, headers=a.headers, params={"limit": 200})
     assert response.status_code == 200
     text = response.text
-    for marker in ("Operator B", "Team B", "SiteB", "CP-B", "SERIAL-B", b.email):
+    for marker in (
+        "Operator B",
+        "Team B",
+        "SiteB",
+        "CP-B",
+        "SERIAL-B",
+        b.email,
+        b.meter_serial,
+        "GroupB",
+    ):
         assert marker not in text, f"{path} shows {marker}"

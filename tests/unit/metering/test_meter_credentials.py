@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
+from amphub.adapters.security.hashing import Argon2Hasher
 from amphub.application.metering import generate_pin, generate_serial, issue_credentials
 from amphub.domain.metering import is_valid_serial, validate_pin
-
-
-class Sha256Hasher:
-    """Stands in for the argon2 hasher: the contract is hash/verify, nothing more."""
-
-    def hash(self, secret: str) -> str:
-        return hashlib.sha256(secret.encode()).hexdigest()
-
-    def verify(self, secret: str, hashed: str) -> bool:
-        return hmac.compare_digest(self.hash(secret), hashed)
 
 
 def test_serials_are_valid_and_distinct() -> None:
@@ -33,10 +21,10 @@ def test_pins_are_eight_digits_and_spread() -> None:
 
 
 def test_issue_and_regenerate() -> None:
-    hasher = Sha256Hasher()
+    hasher = Argon2Hasher(fast=True)
     issued = issue_credentials(hasher)
-    assert hasher.verify(issued.pin, issued.pin_hash)
+    assert hasher.verify(issued.pin_hash, issued.pin)
     assert issued.pin not in repr(issued)
     again = issue_credentials(hasher, serial=issued.serial.lower())
     assert again.serial == issued.serial
-    assert not hasher.verify(issued.pin, again.pin_hash) or issued.pin == again.pin
+    assert not hasher.verify(again.pin_hash, issued.pin) or issued.pin == again.pin

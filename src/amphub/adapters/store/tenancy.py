@@ -44,7 +44,7 @@ from amphub.domain.units import PhaseRotation
 Ts = TypeVarTuple("Ts")
 
 
-def _visible_teams(visibility: Visibility) -> ColumnElement[bool]:
+def visible_teams(visibility: Visibility) -> ColumnElement[bool]:
     """A condition on TeamRow: the team lies inside what the visibility allows."""
     if visibility.everything:
         return TeamRow.id.is_not(None)
@@ -108,7 +108,7 @@ class SqlTeams:
         self, operator_id: int, visibility: Visibility, page: Page
     ) -> list[Team]:
         statement = select(TeamRow).where(
-            TeamRow.operator_id == operator_id, _visible_teams(visibility)
+            TeamRow.operator_id == operator_id, visible_teams(visibility)
         )
         rows = await self._session.scalars(_paged(statement, TeamRow.id, page))
         return [Team(row.id, row.operator_id, row.name) for row in rows]
@@ -164,7 +164,7 @@ class SqlSites:
 
     async def list_visible(self, visibility: Visibility, page: Page) -> list[Site]:
         statement = (
-            select(SiteRow, TeamRow.operator_id).join(TeamRow).where(_visible_teams(visibility))
+            select(SiteRow, TeamRow.operator_id).join(TeamRow).where(visible_teams(visibility))
         )
         result = await self._session.execute(_paged(statement, SiteRow.id, page))
         return [_site(row, operator_id) for row, operator_id in result]
@@ -299,9 +299,11 @@ class SqlChargePoints:
         return built[0] if built else None
 
     async def list_visible(
-        self, visibility: Visibility, search: str, page: Page
+        self, visibility: Visibility, search: str, page: Page, site_id: int | None = None
     ) -> list[ChargePoint]:
-        statement = self._select().where(_visible_teams(visibility))
+        statement = self._select().where(visible_teams(visibility))
+        if site_id is not None:
+            statement = statement.where(ChargePointRow.site_id == site_id)
         if search:
             pattern = f"%{search.lower()}%"
             statement = statement.where(

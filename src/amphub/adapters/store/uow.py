@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from amphub.adapters.store.equipment import SqlGroups, SqlMeters
 from amphub.adapters.store.tenancy import (
     SqlAuditLog,
     SqlChargePoints,
@@ -17,6 +18,7 @@ from amphub.adapters.store.tenancy import (
     SqlTokens,
     SqlUsers,
 )
+from amphub.application.site_equipment import GroupRepository, MeterRepository
 from amphub.application.uow import (
     AuditLog,
     ChargePointRepository,
@@ -41,6 +43,8 @@ class SqlUnitOfWork:
     memberships: MembershipRepository
     tokens: TokenRepository
     audit: AuditLog
+    meters: MeterRepository
+    groups: GroupRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -62,6 +66,8 @@ class SqlUnitOfWork:
         self.memberships = SqlMemberships(session)
         self.tokens = SqlTokens(session)
         self.audit = SqlAuditLog(session)
+        self.meters = SqlMeters(session)
+        self.groups = SqlGroups(session)
         return self
 
     async def __aexit__(

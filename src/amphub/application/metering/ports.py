@@ -1,5 +1,6 @@
 """What metering needs from the outside world. The store implements the directory and the
-recorder; the password hasher (argon2) implements ``SecretHasher``."""
+recorder; the password hasher (argon2) implements ``SecretHasher`` (amphub.application.ports,
+re-exported here)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from amphub.application.ports import SecretHasher as SecretHasher
 from amphub.domain.metering import MeterConfig, MeterReading, MeterTransport, StatusTransition
 
 Clock = Callable[[], datetime]
@@ -79,11 +81,3 @@ class IngestOutcome(Protocol):
 
     @property
     def accepted(self) -> int: ...
-
-
-class SecretHasher(Protocol):
-    """One-way hashing of a secret such as a meter's PIN (argon2 in production)."""
-
-    def hash(self, secret: str) -> str: ...
-
-    def verify(self, secret: str, hashed: str) -> bool: ...

@@ -7,14 +7,23 @@ from fastapi import APIRouter, FastAPI
 from amphub import __version__
 from amphub.entrypoints.api.errors import install_error_handlers
 from amphub.entrypoints.api.limits import BodySizeLimit
-from amphub.entrypoints.api.routes import audit, auth, charge_points, operators, sites, teams
+from amphub.entrypoints.api.routes import (
+    audit,
+    auth,
+    charge_points,
+    groups,
+    meters,
+    operators,
+    sites,
+    teams,
+)
 
 API_PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (auth, operators, teams, sites, charge_points, audit):
+    for module in (auth, operators, teams, sites, charge_points, meters, groups, audit):
         router.include_router(module.router)
     return router
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from amphub.application.auth import InvalidCredentials, TooManyAttempts
+from amphub.application.meter_auth import MeterAuthRateLimited
 from amphub.domain.errors import Conflict, Forbidden, InvalidValue, NotFound
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(TooManyAttempts)
-    async def too_many(_: Request, error: TooManyAttempts) -> JSONResponse:
+    @app.exception_handler(MeterAuthRateLimited)
+    async def too_many(_: Request, error: TooManyAttempts | MeterAuthRateLimited) -> JSONResponse:
         seconds = int(error.retry_after.total_seconds()) + 1
         return JSONResponse(
             status_code=429, content={"detail": str(error)}, headers={"Retry-After": str(seconds)}

@@ -1,0 +1,186 @@
+"""The metering ports in SQL: the meter directory ingestion looks serials up in, and the
+recorder that persists accepted readings (raw + per-minute aggregates) and status changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from amphub.adapters.store.metering_tables import (
+    MeterMinuteRow,
+    MeterReadingRow,
+    MeterRow,
+    MeterStatusEventRow,
+)
+from amphub.application.metering import AcceptedReading, MeterStatusEvent
+from amphub.domain.metering import MeterConfig, MeterStatus, MeterTransport
+
+RAW_RETENTION = timedelta(hours=48)
+MINUTE_RETENTION = timedelta(days=400)
+PRUNE_EVERY = timedelta(minutes=10)
+
+
+def _config(row: MeterRow) -> MeterConfig:
+    return MeterConfig(
+        meter_id=row.id,
+        site_id=row.site_id,
+        serial=row.serial,
+        main_fuse_a=row.main_fuse_a,
+        transport=MeterTransport(row.transport),
+        timeout=timedelta(seconds=row.timeout_s),
+        frozen_after_n=row.frozen_after_n,
+        status=MeterStatus(row.status),
+    )
+
+
+class SqlMeterDirectory:
+    """Implements ``MeterDirectory`` and gives the HTTP route the PIN hash to check."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def find_by_serial(self, serial: str) -> MeterConfig | None:
+        async with self._sessions() as session:
+            row = await session.scalar(select(MeterRow).where(MeterRow.serial == serial))
+            return _config(row) if row else None
+
+    async def list_meters(self) -> Sequence[MeterConfig]:
+        async with self._sessions() as session:
+            return [_config(row) for row in await session.scalars(select(MeterRow))]
+
+    async def pin_hash(self, serial: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(select(MeterRow.pin_hash).where(MeterRow.serial == serial))
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+class SqlReadingRecorder:
+    """Implements ``ReadingRecorder``: one transaction per batch."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._last_prune: datetime | None = None
+
+    async def record_readings(self, readings: Sequence[AcceptedReading]) -> None:
+        if not readings:
+            return
+        async with self._sessions() as session, session.begin():
+            session.add_all(
+                MeterReadingRow(
+                    meter_id=item.meter_id,
+                    measured_at=item.reading.measured_at,
+                    received_at=item.received_at,
+                    l1_a=item.reading.currents_a.l1_a,
+                    l2_a=item.reading.currents_a.l2_a,
+                    l3_a=item.reading.currents_a.l3_a,
+                    l1_v=item.reading.voltages_v.l1_v if item.reading.voltages_v else None,
+                    l2_v=item.reading.voltages_v.l2_v if item.reading.voltages_v else None,
+                    l3_v=item.reading.voltages_v.l3_v if item.reading.voltages_v else None,
+                    power_w=item.reading.power_w,
+                    energy_import_wh=item.reading.energy_import_wh,
+                    energy_export_wh=item.reading.energy_export_wh,
+                )
+                for item in readings
+            )
+            for values in _minute_aggregates(readings):
+                await _upsert_minute(session, values)
+            newest = max(item.received_at for item in readings)
+            if self._last_prune is None or newest - self._last_prune >= PRUNE_EVERY:
+                await session.execute(
+                    delete(MeterReadingRow).where(
+                        MeterReadingRow.received_at < newest - RAW_RETENTION
+                    )
+                )
+                await session.execute(
+                    delete(MeterMinuteRow).where(MeterMinuteRow.minute < newest - MINUTE_RETENTION)
+                )
+                self._last_prune = newest
+
+    async def record_status_events(self, events: Sequence[MeterStatusEvent]) -> None:
+        if not events:
+            return
+        async with self._sessions() as session, session.begin():
+            for event in events:
+                transition = event.transition
+                session.add(
+                    MeterStatusEventRow(
+                        meter_id=event.meter_id,
+                        from_status=transition.from_status.value,
+                        to_status=transition.to_status.value,
+                        at=transition.at,
+                    )
+                )
+                await session.execute(
+                    update(MeterRow)
+                    .where(MeterRow.id == event.meter_id)
+                    .values(status=transition.to_status.value, status_since=transition.at)
+                )
+
+
+def _minute_aggregates(readings: Sequence[AcceptedReading]) -> list[dict[str, Any]]:
+    groups: dict[tuple[int, datetime], dict[str, Any]] = {}
+    for item in sorted(readings, key=lambda r: r.reading.measured_at):
+        reading = item.reading
+        key = (item.meter_id, _minute(reading.measured_at))
+        l1, l2, l3 = reading.currents_a.as_tuple()
+        agg = groups.get(key)
+        if agg is None:
+            groups[key] = {
+                "meter_id": key[0], "minute": key[1], "count": 1,
+                "sum_l1_a": l1, "sum_l2_a": l2, "sum_l3_a": l3,
+                "min_l1_a": l1, "min_l2_a": l2, "min_l3_a": l3,
+                "max_l1_a": l1, "max_l2_a": l2, "max_l3_a": l3,
+                "energy_import_wh": reading.energy_import_wh,
+                "energy_export_wh": reading.energy_export_wh,
+            }  # fmt: skip
+            continue
+        agg["count"] += 1
+        for phase, value in (("l1", l1), ("l2", l2), ("l3", l3)):
+            agg[f"sum_{phase}_a"] += value
+            agg[f"min_{phase}_a"] = min(agg[f"min_{phase}_a"], value)
+            agg[f"max_{phase}_a"] = max(agg[f"max_{phase}_a"], value)
+        if reading.energy_import_wh is not None:
+            agg["energy_import_wh"] = reading.energy_import_wh
+        if reading.energy_export_wh is not None:
+            agg["energy_export_wh"] = reading.energy_export_wh
+    return list(groups.values())
+
+
+async def _upsert_minute(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Merge into the minute's row: sums and counts add, minima and maxima fold, the energy
+    counters keep the latest known value."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(MeterMinuteRow).values(**values)
+    table = MeterMinuteRow.__table__.c
+    excluded = statement.excluded
+    merged: dict[str, Any] = {"count": table.count + excluded.count}
+    for phase in ("l1", "l2", "l3"):
+        merged[f"sum_{phase}_a"] = table[f"sum_{phase}_a"] + excluded[f"sum_{phase}_a"]
+        merged[f"min_{phase}_a"] = _least(
+            dialect, table[f"min_{phase}_a"], excluded[f"min_{phase}_a"]
+        )
+        merged[f"max_{phase}_a"] = _greatest(
+            dialect, table[f"max_{phase}_a"], excluded[f"max_{phase}_a"]
+        )
+    for counter in ("energy_import_wh", "energy_export_wh"):
+        merged[counter] = func.coalesce(excluded[counter], table[counter])
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["meter_id", "minute"], set_=merged)
+    )
+
+
+def _least(dialect: str, a: Any, b: Any) -> Any:
+    return func.least(a, b) if dialect == "postgresql" else func.min(a, b)
+
+
+def _greatest(dialect: str, a: Any, b: Any) -> Any:
+    return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
