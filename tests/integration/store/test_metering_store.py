@@ -49,7 +49,7 @@ def accepted(
 
 
 async def test_minute_aggregates_merge_across_batches(engine: AsyncEngine) -> None:
-    meter_id, site_id, serial = await a_meter(engine)
+    meter_id, site_id, _ = await a_meter(engine)
     recorder = SqlReadingRecorder(session_factory(engine))
     first = [
         accepted(meter_id, site_id, T0 + timedelta(seconds=s), 10.0 + s, 1000 + s) for s in (0, 10)
