@@ -47,6 +47,9 @@ every second; a meter that reports only whole amps on an idle site may need more
 ``None`` to switch the rule off)."""
 
 
+_PHASE_KEYS = ("l1", "l2", "l3")
+
+
 class RejectionReason(StrEnum):
     """Why a reading was refused; a stable code for APIs, logs and counters."""
 
@@ -101,24 +104,24 @@ def _check_values(reading: MeterReading, main_fuse_a: float) -> Rejection | None
         if not math.isfinite(value):
             return Rejection(field_name, RejectionReason.NOT_FINITE, f"{value} is not a number")
     max_current_a = FUSE_FACTOR * main_fuse_a
-    for field_name, value in reading.numeric_fields():
-        if field_name.startswith("currents_a.") and abs(value) > max_current_a:
+    for key, value in zip(_PHASE_KEYS, reading.currents_a.as_tuple(), strict=True):
+        if abs(value) > max_current_a:
             return Rejection(
-                field_name,
+                f"currents_a.{key}",
                 RejectionReason.CURRENT_OUT_OF_RANGE,
                 f"{value} A exceeds {FUSE_FACTOR:g} × the main fuse of {main_fuse_a:g} A",
             )
-        if field_name.startswith("voltages_v.") and not MIN_VOLTAGE_V <= value <= MAX_VOLTAGE_V:
-            return Rejection(
-                field_name,
-                RejectionReason.VOLTAGE_OUT_OF_RANGE,
-                f"{value} V is outside {MIN_VOLTAGE_V:g}–{MAX_VOLTAGE_V:g} V",
-            )
+    if reading.voltages_v is not None:
+        for key, value in zip(_PHASE_KEYS, reading.voltages_v.as_tuple(), strict=True):
+            if not MIN_VOLTAGE_V <= value <= MAX_VOLTAGE_V:
+                return Rejection(
+                    f"voltages_v.{key}",
+                    RejectionReason.VOLTAGE_OUT_OF_RANGE,
+                    f"{value} V is outside {MIN_VOLTAGE_V:g}–{MAX_VOLTAGE_V:g} V",
+                )
     max_phase_power_w = max_current_a * MAX_VOLTAGE_V
     if reading.power_w_per_phase is not None:
-        for key, value in zip(
-            ("l1", "l2", "l3"), reading.power_w_per_phase.as_tuple(), strict=True
-        ):
+        for key, value in zip(_PHASE_KEYS, reading.power_w_per_phase.as_tuple(), strict=True):
             if abs(value) > max_phase_power_w:
                 return Rejection(
                     f"power_w_per_phase.{key}",
