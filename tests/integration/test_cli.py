@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from amphub.adapters.store.database import create_engine, session_factory
@@ -73,6 +76,41 @@ def test_admin_flow(env: dict[str, str]) -> None:
     ]
 
 
+def test_site_and_meter_registration(env: dict[str, str]) -> None:
+    assert runner.invoke(app, ["migrate"], env=env).exit_code == 0
+    assert runner.invoke(app, ["admin", "create-operator", "Op"], env=env).exit_code == 0
+    result = runner.invoke(app, ["admin", "create-team", "Garages", "--operator", "1"], env=env)
+    assert "team 1" in result.output, result.output
+    result = runner.invoke(
+        app,
+        ["admin", "create-site", "Garage", "--team", "1", "--country", "SE",
+         "--bidding-zone", "SE3", "--time-zone", "Europe/Stockholm"],
+        env=env,
+    )  # fmt: skip
+    assert "site 1" in result.output, result.output
+    bad = runner.invoke(
+        app,
+        ["admin", "create-site", "X", "--team", "1", "--country", "SE",
+         "--bidding-zone", "DK2", "--time-zone", "Europe/Stockholm"],
+        env=env,
+    )  # fmt: skip
+    assert bad.exit_code == 1 and "bidding_zone" in bad.output
+    result = runner.invoke(app, ["meter", "add", "--site", "1", "--main-fuse", "35"], env=env)
+    assert result.exit_code == 0, result.output
+    serial = re.search(r"serial number: (AMH-\S+)", result.output)
+    pin = re.search(r"PIN: (\d{8})", result.output)
+    assert serial and pin
+    listing = runner.invoke(app, ["meter", "list"], env=env)
+    assert serial.group(1) in listing.output and "NEVER_SEEN" in listing.output
+    assert pin.group(1) not in listing.output
+    again = runner.invoke(app, ["meter", "set-pin", "1"], env=env)
+    assert again.exit_code == 0 and serial.group(1) in again.output
+    modbus = runner.invoke(
+        app, ["meter", "add", "--site", "1", "--main-fuse", "35", "--transport", "modbus"], env=env
+    )
+    assert modbus.exit_code == 1 and "host" in modbus.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -124,20 +162,26 @@ def test_settings_file(tmp_path: Path, env: dict[str, str]) -> None:
     assert other.exists()
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        [],
-        ["serve"],
-        ["migrate"],
-        ["demo"],
-        ["version"],
-        ["admin"],
-        ["admin", "create-operator"],
-        ["admin", "create-user"],
-        ["admin", "add-member"],
-    ],
-)
+def every_command() -> list[list[str]]:
+    """Every command and sub-command of the CLI, walked from the app itself."""
+    found: list[list[str]] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        found.append(path)
+        if hasattr(command, "commands"):  # a group (typer ships its own click)
+            for name, child in command.commands.items():
+                walk(child, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def test_the_walk_finds_the_commands() -> None:
+    assert ["meter", "add"] in every_command()
+    assert len(every_command()) > 12
+
+
+@pytest.mark.parametrize("command", every_command(), ids=" ".join)
 def test_help_everywhere(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0

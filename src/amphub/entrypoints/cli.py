@@ -15,14 +15,20 @@ import typer
 from amphub import __version__
 from amphub.adapters.store.database import migrate as run_migrations
 from amphub.application.access import Actor
+from amphub.application.site_equipment import MeterSpec
+from amphub.application.uow import Page
 from amphub.bootstrap import Container, build
 from amphub.domain.errors import DomainError
+from amphub.domain.metering import MeterTransport
 from amphub.domain.roles import Membership, Role
+from amphub.domain.tenancy import Address, SiteSpec
 from amphub.settings import Settings, load_settings
 
 app = typer.Typer(help="amphub: an open charge point management system.", no_args_is_help=True)
 admin = typer.Typer(help="Administration: operators, users, memberships.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
+meter = typer.Typer(help="Measurement devices: register, new PIN, list.", no_args_is_help=True)
+app.add_typer(meter, name="meter")
 
 T = TypeVar("T")
 ConfigOption = Annotated[
@@ -117,6 +123,43 @@ def create_operator(
     _run(_settings(config), work)
 
 
+@admin.command("create-team")
+def create_team(
+    name: str,
+    operator: Annotated[int, typer.Option(help="operator id")],
+    config: ConfigOption = None,
+) -> None:
+    """Create a team in an operator."""
+
+    async def work(container: Container) -> None:
+        team = await container.tenancy.create_team(Actor.system("cli"), operator, name)
+        typer.echo(f"team {team.id}: {team.name}")
+
+    _run(_settings(config), work)
+
+
+@admin.command("create-site")
+def create_site(
+    name: str,
+    team: Annotated[int, typer.Option(help="team id")],
+    country: Annotated[str, typer.Option(help="ISO 3166 alpha-2, e.g. DK")],
+    bidding_zone: Annotated[str, typer.Option(help="day-ahead bidding zone, e.g. DK2")],
+    time_zone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Copenhagen")],
+    street: Annotated[str, typer.Option(help="street and number")] = "",
+    postal_code: Annotated[str, typer.Option(help="postal code")] = "",
+    city: Annotated[str, typer.Option(help="city")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Create a charging site in a team."""
+
+    async def work(container: Container) -> None:
+        spec = SiteSpec(name, country, bidding_zone, time_zone, Address(street, postal_code, city))
+        site = await container.tenancy.create_site(Actor.system("cli"), team, spec)
+        typer.echo(f"site {site.id}: {site.spec.name}")
+
+    _run(_settings(config), work)
+
+
 @admin.command("create-user")
 def create_user(
     email: str,
@@ -173,6 +216,68 @@ def add_member(
 
     async def work(container: Container) -> None:
         await _grant(container, email, operator, team, role, configure_charge_points)
+
+    _run(_settings(config), work)
+
+
+@meter.command("add")
+def meter_add(
+    site: Annotated[int, typer.Option(help="site id")],
+    main_fuse: Annotated[float, typer.Option("--main-fuse", help="main fuse size per phase (A)")],
+    transport: Annotated[MeterTransport, typer.Option(help="how readings arrive")] = (
+        MeterTransport.HTTP
+    ),
+    name: Annotated[str, typer.Option(help="a name people recognise")] = "",
+    timeout: Annotated[float, typer.Option(help="INACTIVE after this many silent seconds")] = 30.0,
+    modbus_host: Annotated[str | None, typer.Option(help="Modbus TCP: host")] = None,
+    modbus_port: Annotated[int, typer.Option(help="Modbus TCP: port")] = 502,
+    modbus_unit: Annotated[int, typer.Option(help="Modbus TCP: unit id")] = 1,
+    register_map: Annotated[
+        str | None, typer.Option(help="Modbus TCP: register map, e.g. eastron_sdm630")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Register a meter; prints its serial number and PIN (the PIN only this once)."""
+    settings: dict[str, object] = {}
+    if transport is MeterTransport.MODBUS:
+        settings = {
+            "host": modbus_host, "port": modbus_port, "unit_id": modbus_unit,
+            "register_map": register_map,
+        }  # fmt: skip
+    spec = MeterSpec(name, main_fuse, transport, timeout, transport_settings=settings)
+
+    async def work(container: Container) -> None:
+        created = await container.meters.register(Actor.system("cli"), site, spec)
+        typer.echo(f"meter {created.meter.id}\nserial number: {created.meter.serial}")
+        typer.echo(f"PIN: {created.pin}   (shown once: note it now)")
+
+    _run(_settings(config), work)
+
+
+@meter.command("set-pin")
+def meter_set_pin(meter_id: int, config: ConfigOption = None) -> None:
+    """Generate a new PIN for a meter (the old one stops working); prints it once."""
+
+    async def work(container: Container) -> None:
+        created = await container.meters.regenerate_pin(Actor.system("cli"), meter_id)
+        typer.echo(f"serial number: {created.meter.serial}\nPIN: {created.pin}")
+
+    _run(_settings(config), work)
+
+
+@meter.command("list")
+def meter_list(
+    site: Annotated[int | None, typer.Option(help="only this site")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """List registered meters with their status."""
+
+    async def work(container: Container) -> None:
+        for item in await container.meters.list_meters(Actor.system("cli"), site, Page(200)):
+            typer.echo(
+                f"{item.id}\t{item.serial}\t{item.spec.transport.value}\t{item.status.value}"
+                f"\tsite {item.site_id}\t{item.spec.name}"
+            )
 
     _run(_settings(config), work)
 
