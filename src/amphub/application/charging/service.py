@@ -149,27 +149,33 @@ class ChargingService:
             raise AdmissionRefused(RefusalReason.BAD_CREDENTIALS)
         return record
 
-    async def connected(
+    def open_session(
         self, identity: str, record: ChargePointRecord | None, ocpp_version: str
     ) -> ChargerSession:
+        """The charger's new connection becomes its current one (synchronous, so that the
+        gateway's routing and this bookkeeping change together); see :meth:`record_opened`."""
         session = ChargerSession(identity, ocpp_version, record)
-        if record is None:
-            return session
-        now = self._clock.now()
-        self._current[record.charge_point_id] = session
-        self._live.mark_connected(
-            record.charge_point_id,
-            identity,
-            ocpp_version,
-            now,
-            [(c.connector_id, c.phases) for c in record.connectors],
-        )
-        await self._best_effort(
-            self._store.record_connection(record.charge_point_id, ocpp_version, True, now)
-        )
+        if record is not None:
+            self._current[record.charge_point_id] = session
+            self._live.mark_connected(
+                record.charge_point_id,
+                identity,
+                ocpp_version,
+                self._clock.now(),
+                [(c.connector_id, c.phases) for c in record.connectors],
+            )
         return session
 
-    async def disconnected(self, session: ChargerSession) -> None:
+    async def record_opened(self, session: ChargerSession) -> None:
+        record = session.charge_point
+        if record is not None:
+            await self._best_effort(
+                self._store.record_connection(
+                    record.charge_point_id, session.ocpp_version, True, self._clock.now()
+                )
+            )
+
+    async def close_session(self, session: ChargerSession) -> None:
         """Only the charger's current connection marks it offline: a connection replaced by
         a newer one leaves quietly."""
         record = session.charge_point
@@ -317,6 +323,14 @@ class ChargingService:
         record = self.require_accepted(session)
         LOGGER.warning("%s: security event %s %s", session.identity, event.kind, event.tech_info)
         await self._store.record_security_event(record.charge_point_id, event, self._clock.now())
+
+    def note(self, session: ChargerSession, message: str, detail: str) -> None:
+        """A notification amphub only logs (firmware, diagnostics, device model events)."""
+        self.require_accepted(session)
+        LOGGER.info("%s: %s %s", session.identity, message, detail)
+
+    def now(self) -> datetime:
+        return self._clock.now()
 
     def data_transfer(
         self, session: ChargerSession, vendor_id: str, message_id: str | None
