@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -33,12 +34,19 @@ class Answers:
         self.delay_s = 0.0
         self.max_stack_level = "3"
         self.rate_units = "Current,Power"
+        self.fail = False
+        self.answered = 0
         self.received: list[tuple[str, dict[str, Any]]] = []
 
     async def note(self, action: str, payload: dict[str, Any]) -> None:
+        """Remember the call; then wait or fail (the library answers a failure with a
+        CALLERROR InternalError)."""
         self.received.append((action, payload))
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        self.answered += 1
+        if self.fail:
+            raise RuntimeError("the charger failed")
 
     def actions(self) -> list[str]:
         return [action for action, _ in self.received]
@@ -196,6 +204,30 @@ class Charger201(ChargePoint201):
     async def on_reset(self, **payload: Any) -> result201.Reset:
         await self.answers.note("Reset", payload)
         return result201.Reset(status=self.answers.status)
+
+
+@contextlib.asynccontextmanager
+async def raw(
+    url: str, identity: str, password: str, version: str = "1.6"
+) -> AsyncIterator[ClientConnection]:
+    """A bare WebSocket, to send frames byte for byte and read the replies."""
+    async with websockets.connect(
+        url,
+        subprotocols=[f"ocpp{version}"],  # type: ignore[list-item]
+        additional_headers=basic(identity, password),
+        open_timeout=5,
+    ) as connection:
+        yield connection
+
+
+async def reply(connection: ClientConnection) -> list[Any]:
+    """The next reply to the raw socket's own CALLs; CALLs from amphub (it reads a
+    charger's capabilities after boot) are answered NotImplemented on the way."""
+    while True:
+        frame = json.loads(await connection.recv())
+        if frame[0] != 2:
+            return list(frame)
+        await connection.send(json.dumps([4, frame[1], "NotImplemented", "", {}]))
 
 
 async def _serve(charger: ChargePoint16 | ChargePoint201) -> None:
