@@ -5,7 +5,6 @@ Wiring: build one ``MeterIngestion`` with a ``MeterDirectory`` and a ``ReadingRe
 ``live`` (``LiveMeterState``) to the balancing controllers.
 """
 
-from amphub.application.metering.auth import MeterAuthenticator, MeterPinHashes, TooManyAttempts
 from amphub.application.metering.counters import IngestCounters
 from amphub.application.metering.credentials import (
     IssuedCredentials,
@@ -51,10 +50,8 @@ __all__ = [
     "IssuedCredentials",
     "LiveMeterState",
     "LiveReading",
-    "MeterAuthenticator",
     "MeterDirectory",
     "MeterIngestion",
-    "MeterPinHashes",
     "MeterReadingSink",
     "MeterStatusEvent",
     "ParsedPayload",
@@ -63,7 +60,6 @@ __all__ = [
     "RejectedReading",
     "SecretHasher",
     "Subscription",
-    "TooManyAttempts",
     "UnknownMeter",
     "WrongTransport",
     "field_path",
