@@ -4,6 +4,7 @@ register values the test sets, for both shipped register maps."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import struct
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -225,3 +226,22 @@ async def test_modbus_settings_from_stored_json() -> None:
         ModbusMeterSettings.from_mapping(serial, {"host": "10.0.0.5", "unitid": 2})
     with pytest.raises(ValueError, match="unit_id"):
         ModbusMeterSettings(serial, "10.0.0.5", unit_id=300)
+
+
+async def test_pollers_follow_registration_changes(meter: FakeMeter) -> None:
+    await _set_current(meter, 2.0)
+    harness = Harness(meter, "eastron_sdm630")
+    async with harness.ingestion, ModbusPollers(harness.ingestion) as pollers:
+        assert pollers.apply(harness.serial, harness.settings)
+        first = pollers.poller(harness.serial)
+        assert pollers.apply(harness.serial, harness.settings)  # unchanged: same poller
+        assert pollers.poller(harness.serial) is first
+        slower = dataclasses.replace(harness.settings, interval_s=0.1)
+        assert pollers.apply(harness.serial, slower)
+        assert pollers.poller(harness.serial) is not first
+        with harness.ingestion.live.subscribe(3) as subscription:
+            await next_reading(subscription)
+        broken = dataclasses.replace(harness.settings, register_map="no_such_meter")
+        assert not pollers.apply(harness.serial, broken)
+        assert pollers.poller(harness.serial) is None
+        assert pollers.apply(harness.serial, None)

@@ -19,7 +19,13 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from amphub.adapters.meters._backoff import Backoff, ThrottledLog
-from amphub.adapters.meters.maps import Function, ReadBlock, RegisterMap, load_register_map
+from amphub.adapters.meters.maps import (
+    Function,
+    ReadBlock,
+    RegisterMap,
+    RegisterMapError,
+    load_register_map,
+)
 from amphub.application.metering import (
     Clock,
     MeterReadingSink,
@@ -233,6 +239,7 @@ class ModbusPollers:
         self._sink = sink
         self._clock = clock
         self._running: dict[str, tuple[ModbusMeterPoller, asyncio.Task[None]]] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
 
     def start(self, settings: ModbusMeterSettings) -> ModbusMeterPoller:
         """Start polling (loads the map first, so a bad map raises here, not in the task).
@@ -255,9 +262,33 @@ class ModbusPollers:
             entry[1].cancel()
             await asyncio.wait({entry[1]})
 
+    def apply(self, serial: str, settings: ModbusMeterSettings | None) -> bool:
+        """Bring one meter's polling in line with its registration, from synchronous code
+        (a registry listener): ``None`` stops it, new settings restart it, the same settings
+        change nothing. A stopped task is still awaited by ``aclose``. Returns ``False``
+        (and logs) if the settings name a map that cannot be loaded."""
+        entry = self._running.get(serial)
+        if entry is not None and settings == entry[0].settings:
+            return True
+        if entry is not None:
+            del self._running[serial]
+            entry[1].cancel()
+            self._stopping.add(entry[1])
+            entry[1].add_done_callback(self._stopping.discard)
+        if settings is None:
+            return True
+        try:
+            self.start(settings)
+        except (RegisterMapError, OSError) as error:
+            _log.error("cannot poll Modbus meter %s: %s", serial, error)
+            return False
+        return True
+
     async def aclose(self) -> None:
         for serial in list(self._running):
             await self.stop(serial)
+        if self._stopping:
+            await asyncio.wait(set(self._stopping))
 
     async def __aenter__(self) -> ModbusPollers:
         return self
