@@ -208,7 +208,7 @@ class Charger201(ChargePoint201):
 
 @contextlib.asynccontextmanager
 async def raw(
-    url: str, identity: str, password: str, version: str = "1.6"
+    url: str, identity: str, password: str, version: str = "1.6", **options: Any
 ) -> AsyncIterator[ClientConnection]:
     """A bare WebSocket, to send frames byte for byte and read the replies."""
     async with websockets.connect(
@@ -216,6 +216,7 @@ async def raw(
         subprotocols=[f"ocpp{version}"],  # type: ignore[list-item]
         additional_headers=basic(identity, password),
         open_timeout=5,
+        **options,
     ) as connection:
         yield connection
 

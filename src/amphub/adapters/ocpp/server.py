@@ -144,6 +144,11 @@ class OcppGateway:
         port: int = next(iter(self._server.sockets)).getsockname()[1]
         return port
 
+    @property
+    def open_sockets(self) -> int:
+        """WebSockets whose handler is still running (replaced ones included until closed)."""
+        return 0 if self._server is None else len(self._server.connections)
+
     async def start(self) -> None:
         config = self.config
         tls = None
