@@ -98,8 +98,11 @@ class Harness:
     def url(self, identity: str) -> str:
         return self.current.url(identity)
 
-    async def start(self, **config: Any) -> Gateway:
-        gateway = Gateway(self.sessions, dataclasses.replace(self.config, **config), self.settings)
+    async def start(
+        self, sessions: async_sessionmaker[AsyncSession] | None = None, **config: Any
+    ) -> Gateway:
+        config_now = dataclasses.replace(self.config, **config)
+        gateway = Gateway(sessions or self.sessions, config_now, self.settings)
         await gateway.gateway.start()
         self.running.append(gateway)
         return gateway
