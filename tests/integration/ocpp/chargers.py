@@ -237,10 +237,16 @@ async def _serve(charger: ChargePoint16 | ChargePoint201) -> None:
 
 
 @contextlib.asynccontextmanager
-async def charger_16(url: str, identity: str, password: str) -> AsyncIterator[Charger16]:
+async def charger_16(
+    url: str, identity: str, password: str, **options: Any
+) -> AsyncIterator[Charger16]:
     """A connected 1.6 charger whose receive loop runs until the block ends."""
     async with websockets.connect(
-        url, subprotocols=["ocpp1.6"], additional_headers=basic(identity, password), open_timeout=5
+        url,
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        additional_headers=basic(identity, password),
+        open_timeout=5,
+        **options,
     ) as connection:
         charger = Charger16(identity, connection)
         task = asyncio.create_task(_serve(charger))
