@@ -121,6 +121,7 @@ class GroupLayout:
 
 def validate_group(settings: GroupSettingsSpec, layout: GroupLayout) -> None:
     """The rules that span settings and layout (seed 000)."""
+    _check_sibling_names(layout.sub_groups)
     members = layout.all_charge_point_ids()
     if len(set(members)) != len(members):
         raise InvalidValue("charge_point_ids", "a charge point can be in the group only once")
@@ -137,3 +138,11 @@ def validate_group(settings: GroupSettingsSpec, layout: GroupLayout) -> None:
             raise InvalidValue(
                 "master_charge_point_id", "the master charge point must be a member of the group"
             )
+
+
+def _check_sibling_names(siblings: tuple[SubGroupSpec, ...]) -> None:
+    names = [sub.name.strip().lower() for sub in siblings]
+    if len(set(names)) != len(names):
+        raise InvalidValue("sub_groups.name", "sub-groups side by side need different names")
+    for sub in siblings:
+        _check_sibling_names(sub.children)

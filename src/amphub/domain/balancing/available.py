@@ -56,9 +56,23 @@ def _available(
             )
         )
     caps[0:3] = root.as_tuple()
-    per_node = dict(zip(index.node_ids, index.node_limit_currents, strict=True))
-    per_node[index.node_ids[0]] = root
+    if snapshot.reserved:
+        _take_reserved(group, snapshot, caps)
+    per_node = {
+        node_id: PhaseCurrents(*caps[3 * n : 3 * n + 3]) for n, node_id in enumerate(index.node_ids)
+    }
     return AvailableCurrents(per_node, fail_safe, building), caps
+
+
+def _take_reserved(group: BalancingGroup, snapshot: BalancingInput, caps: list[float]) -> None:
+    """Take what unsteerable connectors may draw off every constraint they load."""
+    index = group.index
+    for key, reserved_a in snapshot.reserved.items():
+        i = index.position.get(key)
+        if i is None or reserved_a <= 0:
+            continue
+        for j in index.paths[i]:
+            caps[j] = max(0.0, caps[j] - reserved_a)
 
 
 def _chargers_draw(group: BalancingGroup, snapshot: BalancingInput) -> PhaseCurrents:

@@ -176,3 +176,7 @@ class BalancingInput:
     meter: MeterSnapshot | None
     connectors: Mapping[ConnectorKey, ConnectorLive]
     caps: Mapping[ConnectorKey, ExternalCap] = field(default_factory=dict)
+    reserved: Mapping[ConnectorKey, float] = field(default_factory=dict)
+    """Connectors the balancer cannot steer now (their charger is offline), with the
+    current each may still be drawing on each of its phases. It is taken off the available
+    current of every node above them; give them a cap of 0 so they are not allocated."""

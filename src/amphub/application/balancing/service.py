@@ -1,0 +1,143 @@
+"""Runs exactly one controller per load balancing group in this process, and wakes it.
+
+Wiring: meter readings wake the controllers whose group uses that meter; charger events
+(connected, status, meter values) wake the controller of that charger's group; a group's
+configuration change reloads (or starts, or stops) its controller. Every task is owned here
+and cancelled by :meth:`stop`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from amphub.application.balancing.config import all_group_ids, load_group
+from amphub.application.balancing.controller import (
+    ControllerSettings,
+    CycleView,
+    GroupController,
+)
+from amphub.application.balancing.ports import DecisionRecorder
+from amphub.application.charging.live import LiveChargerState, LiveEvent, LiveEventKind
+from amphub.application.charging.ports import ChargerCommander
+from amphub.application.metering import LiveMeterState, LiveReading
+from amphub.application.ports import Clock
+from amphub.application.uow import UnitOfWorkFactory
+
+LOGGER = logging.getLogger(__name__)
+
+
+class BalancingService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        meters: LiveMeterState,
+        chargers: LiveChargerState,
+        commander: ChargerCommander,
+        recorder: DecisionRecorder,
+        clock: Clock,
+        settings: ControllerSettings | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._meters = meters
+        self._chargers = chargers
+        self._commander = commander
+        self.recorder = recorder
+        self._clock = clock
+        self._settings = settings or ControllerSettings()
+        self._controllers: dict[int, GroupController] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._reloads: set[asyncio.Task[None]] = set()
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        for group_id in await all_group_ids(self._uow):
+            await self.reload(group_id)
+        self._unsubscribe.append(self._meters.add_listener(self._on_reading))
+        self._unsubscribe.append(self._chargers.subscribe(self._on_charger))
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        tasks = [*self._tasks.values(), *self._reloads]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._controllers.clear()
+
+    # -- configuration ----------------------------------------------------------------------
+
+    def group_changed(self, group_id: int) -> None:
+        """A GroupService listener: reload soon, from a task of our own."""
+        task = asyncio.get_running_loop().create_task(
+            self.reload(group_id), name=f"reload-{group_id}"
+        )
+        self._reloads.add(task)
+        task.add_done_callback(self._reload_done)
+
+    def _reload_done(self, task: asyncio.Task[None]) -> None:
+        self._reloads.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            LOGGER.error("reloading a group failed", exc_info=task.exception())
+
+    async def reload(self, group_id: int) -> None:
+        loaded = await load_group(self._uow, group_id)
+        controller = self._controllers.get(group_id)
+        if loaded is None:
+            if controller is not None:
+                await self._stop_controller(group_id)
+            return
+        if controller is not None:
+            controller.reconfigure(loaded)
+            return
+        controller = GroupController(
+            loaded, self._meters, self._chargers, self._commander, self.recorder, self._clock,
+            self._settings,
+        )  # fmt: skip
+        self._controllers[group_id] = controller
+        self._tasks[group_id] = asyncio.get_running_loop().create_task(
+            controller.run(), name=f"balancing-group-{group_id}"
+        )
+        controller.wake()
+
+    async def _stop_controller(self, group_id: int) -> None:
+        self._controllers.pop(group_id, None)
+        task = self._tasks.pop(group_id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _on_reading(self, live: LiveReading) -> None:
+        for controller in self._controllers.values():
+            if controller.meter_id == live.meter_id:
+                controller.wake()
+
+    def _on_charger(self, event: LiveEvent) -> None:
+        for controller in self._controllers.values():
+            if event.charge_point_id not in controller.charge_point_ids:
+                continue
+            if event.kind is LiveEventKind.CONNECTED:
+                controller.charger_connected(event.charge_point_id)
+            elif event.kind is LiveEventKind.DISCONNECTED:
+                controller.charger_disconnected(event.charge_point_id)
+            elif event.kind in (
+                LiveEventKind.STATUS, LiveEventKind.TRANSACTION, LiveEventKind.BOOTED,
+                LiveEventKind.CAPABILITIES, LiveEventKind.METER,
+            ):  # fmt: skip
+                controller.wake()
+
+    # -- reading --------------------------------------------------------------------------
+
+    def view(self, group_id: int) -> CycleView | None:
+        controller = self._controllers.get(group_id)
+        return None if controller is None else controller.view
+
+    def controller(self, group_id: int) -> GroupController | None:
+        return self._controllers.get(group_id)
