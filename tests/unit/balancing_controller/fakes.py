@@ -68,9 +68,13 @@ class FakeFleet:
             if (cp, conn) != (charge_point_id, connector_id):
                 continue
             schedule = profile.schedule
-            if schedule.start_at is not None and schedule.duration_s is not None:
-                if now >= schedule.start_at + timedelta(seconds=schedule.duration_s):
-                    continue
+            lapsed = (
+                schedule.start_at is not None
+                and schedule.duration_s is not None
+                and now >= schedule.start_at + timedelta(seconds=schedule.duration_s)
+            )
+            if lapsed:
+                continue
             if best is None or level > best[0]:
                 best = (level, schedule.periods[0].limit)
         return None if best is None else best[1]

@@ -14,7 +14,8 @@ from amphub.application.metering import LiveMeterState, LiveReading
 from amphub.application.site_equipment import StoredGroup
 from amphub.domain.balancing.decision import Binding
 from amphub.domain.balancing.model import Placement
-from amphub.domain.charging import ConnectorStatus, MeterReading as ChargerReading
+from amphub.domain.charging import ConnectorStatus
+from amphub.domain.charging import MeterReading as ChargerReading
 from amphub.domain.group_config import GroupLayout, GroupSettingsSpec, PowerDistribution
 from amphub.domain.metering import MeterReading
 from amphub.domain.smart_charging import ChargingProfilePurpose
