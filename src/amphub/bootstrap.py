@@ -19,6 +19,7 @@ from amphub.application.ports import Clock, SecretHasher, SystemClock
 from amphub.application.site_equipment import RegisteredMeter
 from amphub.application.tenancy import TenancyService
 from amphub.application.uow import UnitOfWork
+from amphub.meter_transports import MeterTransports
 from amphub.settings import Settings
 
 
@@ -35,6 +36,7 @@ class Container:
     groups: GroupService
     ingestion: MeterIngestion
     meter_auth: MeterAuthenticator
+    meter_transports: MeterTransports
     _started: bool = False
 
     def unit_of_work(self) -> UnitOfWork:
@@ -45,10 +47,12 @@ class Container:
         if self._started:
             return
         await self.ingestion.start()
+        await self.meter_transports.start(self.unit_of_work)
         self._started = True
 
     async def close(self) -> None:
         if self._started:
+            await self.meter_transports.stop()
             await self.ingestion.aclose()
             self._started = False
         await self.engine.dispose()
@@ -66,8 +70,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     directory = SqlMeterDirectory(sessions)
     ingestion = MeterIngestion(directory, SqlReadingRecorder(sessions), clock=clock.now)
     meter_auth = MeterAuthenticator(directory.pin_hash, hasher, clock)
-    meters = MeterRegistry(uow, clock, hasher)
-    meters.add_listener(lambda meter, serial: _meter_changed(ingestion, meter_auth, meter, serial))
+    transports = MeterTransports(settings, ingestion, clock)
+    meters = MeterRegistry(uow, clock, hasher, transport_check=transports.check)
+    meters.add_listener(
+        lambda meter, serial: _meter_changed(ingestion, meter_auth, transports, meter, serial)
+    )
     return Container(
         settings=settings,
         engine=engine,
@@ -80,18 +87,22 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         groups=GroupService(uow, clock),
         ingestion=ingestion,
         meter_auth=meter_auth,
+        meter_transports=transports,
     )
 
 
 def _meter_changed(
     ingestion: MeterIngestion,
     meter_auth: MeterAuthenticator,
+    transports: MeterTransports,
     meter: RegisteredMeter | None,
     serial: str,
 ) -> None:
-    """Registration changes reach ingestion and the PIN cache at once, not at restart."""
+    """Registration changes reach ingestion, the PIN cache and the Modbus pollers at once,
+    not at the next restart."""
     meter_auth.forget(serial)
     if meter is None:
         ingestion.forget_meter(serial)
     else:
         ingestion.update_meter(meter.config())
+    transports.follow(serial, meter)

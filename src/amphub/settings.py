@@ -40,6 +40,16 @@ class Settings(BaseSettings):
             "development switch: accept unknown OCPP identities as Pending; never in production"
         ),
     )
+    mqtt_host: str | None = Field(
+        None, description="broker meters publish to; unset: no MQTT meter ingestion"
+    )
+    mqtt_port: int = Field(1883, ge=1, le=65535)
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_tls: bool = False
+    modbus_maps_dir: Path | None = Field(
+        None, description="folder of extra Modbus register maps (NAME.yaml), beside the shipped"
+    )
     log_level: str = "INFO"
     max_body_bytes: int = Field(1_048_576, ge=1024)
 

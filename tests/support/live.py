@@ -28,7 +28,7 @@ def bound_socket() -> socket.socket:
     return sock
 
 
-def test_settings(database: Path, **overrides: Any) -> Settings:
+def make_settings(database: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{database}",
         "secret_key": TEST_SECRET,

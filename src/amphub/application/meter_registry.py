@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from amphub.application.access import Actor, require, require_visible
 from amphub.application.audit import record_change, snapshot
@@ -28,10 +29,14 @@ from amphub.domain.roles import Action, Scope
 MeterListener = Callable[[RegisteredMeter | None, str], None]
 """Told of every change: (the meter as it is now, or None once deleted; its serial)."""
 
-MODBUS_SETTINGS = {"host", "port", "unit_id", "register_map", "interval_s", "timeout_s"}
+TransportCheck = Callable[[MeterTransport, dict[str, Any]], None]
+"""Checks a transport's settings (the Modbus adapter knows its register maps); raises
+InvalidValue naming the field."""
 
 
-def validate_meter_spec(spec: MeterSpec) -> MeterSpec:
+def validate_meter_spec(
+    spec: MeterSpec, transport_check: TransportCheck | None = None
+) -> MeterSpec:
     name = spec.name.strip()
     if len(name) > 200:
         raise InvalidValue("name", "must be at most 200 characters")
@@ -42,19 +47,14 @@ def validate_meter_spec(spec: MeterSpec) -> MeterSpec:
     validate_frozen_after_n(spec.frozen_after_n)
     settings = dict(spec.transport_settings or {})
     if spec.transport is MeterTransport.MODBUS:
-        unknown = set(settings) - MODBUS_SETTINGS
-        if unknown:
-            raise InvalidValue("transport_settings", f"unknown Modbus settings {sorted(unknown)}")
         if not isinstance(settings.get("host"), str) or not settings["host"]:
             raise InvalidValue("transport_settings.host", "a Modbus TCP meter needs a host")
-        if not isinstance(settings.get("register_map"), str):
-            raise InvalidValue(
-                "transport_settings.register_map", "name a register map, e.g. eastron_sdm630"
-            )
     elif settings:
         raise InvalidValue(
             "transport_settings", f"{spec.transport.value} meters take no transport settings"
         )
+    if transport_check is not None:
+        transport_check(spec.transport, settings)
     return replace(spec, name=name, transport_settings=settings)
 
 
@@ -73,10 +73,12 @@ class MeterRegistry:
         clock: Clock,
         hasher: SecretHasher,
         listeners: list[MeterListener] | None = None,
+        transport_check: TransportCheck | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._hasher = hasher
+        self._transport_check = transport_check
         self._listeners = listeners if listeners is not None else []
 
     def add_listener(self, listener: MeterListener) -> None:
@@ -94,7 +96,7 @@ class MeterRegistry:
         return meter
 
     async def register(self, actor: Actor, site_id: int, spec: MeterSpec) -> NewMeter:
-        spec = validate_meter_spec(spec)
+        spec = validate_meter_spec(spec, self._transport_check)
         credentials = issue_credentials(self._hasher)
         async with self._uow() as uow:
             site = await uow.sites.get(site_id)
@@ -130,7 +132,7 @@ class MeterRegistry:
         return NewMeter(meter, credentials.pin)
 
     async def update(self, actor: Actor, meter_id: int, spec: MeterSpec) -> RegisteredMeter:
-        spec = validate_meter_spec(spec)
+        spec = validate_meter_spec(spec, self._transport_check)
         async with self._uow() as uow:
             meter = await self._meter(uow, actor, meter_id)
             scope = Scope(meter.operator_id, meter.team_id)

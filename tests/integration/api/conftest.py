@@ -12,7 +12,7 @@ import pytest
 
 from amphub.application.access import Actor
 from amphub.bootstrap import Container
-from tests.support.live import LiveServer, live_server, test_settings
+from tests.support.live import LiveServer, live_server, make_settings
 
 PASSWORD = "correct horse battery staple"
 
@@ -121,7 +121,7 @@ def make_tenant(server: LiveServer, client: httpx.Client, name: str) -> Tenant:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     database = Path(tmp_path_factory.mktemp("api")) / "amphub.sqlite3"
-    with live_server(test_settings(database)) as live:
+    with live_server(make_settings(database)) as live:
         yield live
 
 
