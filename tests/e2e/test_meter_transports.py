@@ -4,7 +4,6 @@ polls (a pymodbus server on an ephemeral port) — both registered over the API,
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ import pytest
 from tests.integration.api.conftest import Tenant, make_tenant
 from tests.integration.meters.test_meter_modbus import FC_INPUT, UNIT, FakeMeter, f32
 from tests.support.live import LiveServer, live_server, make_settings
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
