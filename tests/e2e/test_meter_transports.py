@@ -16,7 +16,6 @@ import pytest
 from tests.integration.api.conftest import Tenant, make_tenant
 from tests.integration.meters.test_meter_modbus import FC_INPUT, UNIT, FakeMeter, f32
 from tests.support.live import LiveServer, live_server, make_settings
-from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +61,8 @@ async def test_an_mqtt_meter_becomes_active(
     assert response.status_code == 201, response.text
     created = response.json()
     assert f"amphub/meters/{created['serial']}/readings" in created["instructions"]
-    async with asyncio.timeout(15):
-        while (
-            server.container.meter_transports.mqtt is None
-            or not server.container.meter_transports.mqtt.connected
-        ):
-            await asyncio.sleep(0.05)
+    transports = server.container.meter_transports
+    await eventually(lambda: transports.mqtt is not None and transports.mqtt.connected, 15)
     payload = {
         "measured_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "currents_a": {"l1": 7.5, "l2": 8.5, "l3": -2.0},
