@@ -17,12 +17,14 @@ on its grid phase), and each limit is 0 or within [min, max] (and at most its ex
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 
 from amphub.domain.balancing.available import _available
 from amphub.domain.balancing.ceilings import Ceilings, ceilings
 from amphub.domain.balancing.decision import (
     FORGOTTEN,
+    NO_VEHICLE,
     Allocation,
     BalancerMemory,
     Binding,
@@ -30,11 +32,11 @@ from amphub.domain.balancing.decision import (
     ConnectorMemory,
 )
 from amphub.domain.balancing.index import GroupIndex, constraint_loads
-from amphub.domain.balancing.model import BalancingGroup, BalancingInput
+from amphub.domain.balancing.model import BalancingGroup, BalancingInput, ConnectorKey
 from amphub.domain.balancing.rotation import Pause, select_running
 from amphub.domain.balancing.settings import BalancerSettings
 from amphub.domain.balancing.waterfill import fill
-from amphub.domain.units import Phase
+from amphub.domain.units import PHASES, Phase
 
 DEFAULT_SETTINGS = BalancerSettings()
 _HOLD_EPSILON_A = 1e-9
@@ -52,53 +54,120 @@ def allocate(
     available, room = _available(group, snapshot, now)
     start = ceilings(index, snapshot, memory, now, settings)
     running, paused = select_running(index, start, snapshot, room, now, settings)
-    shares, stopped = _share(index, running, start.ceiling_a, room)
+    shares, stopped = _share(index, running, start.ceiling_a, room, settings.resolution_a)
     limits = _rounded(index, running, shares, settings.resolution_a)
     held = _hold_small_changes(index, running, limits, start, room, settings.change_threshold_a)
 
     keys = index.keys
-    old_decisions = memory.decisions
-    old_memories = memory.connectors
-    decisions: list[ConnectorDecision] = []
-    memories: list[ConnectorMemory] = []
-    root_is_fail_safe = available.fail_safe
-    for i, key in enumerate(keys):
-        limit = limits[i]
-        previous = start.previous_a[i]
-        decision = start.decided.get(i)
-        if decision is None:
-            pause = paused.get(i)
-            if pause is not None:
-                decision = _paused(index, pause)
-            elif i in held:
-                decision = ConnectorDecision(limit, Binding.BELOW_THRESHOLD)
-            elif stopped[i] >= 0:
-                j = stopped[i]
-                binding = Binding.FAIL_SAFE if j < 3 and root_is_fail_safe else Binding.GROUP_LIMIT
-                decision = ConnectorDecision(
-                    limit, binding, index.node_ids[j // 3], Phase(j % 3 + 1)
-                )
-            else:
-                binding = start.ceiling_by[i]
-                detail = snapshot.caps[key].reason if binding is Binding.EXTERNAL_CAP else ""
-                decision = ConnectorDecision(limit, binding, detail=detail)
-        old = old_decisions.get(key)
-        decisions.append(decision if old is None or old != decision else old)
-        memories.append(_remember(start, i, previous, limit, now, old_memories.get(key)))
-
+    decisions = _decisions(
+        index,
+        start,
+        running,
+        paused,
+        limits,
+        held,
+        stopped,
+        snapshot,
+        available.fail_safe,
+        memory.decisions,
+    )
+    by_key = dict(zip(keys, decisions, strict=True))
+    memories = _memories(start, limits, now)
     return Allocation(
         limits_a=dict(zip(keys, limits, strict=True)),
-        decisions=dict(zip(keys, decisions, strict=True)),
+        decisions=by_key,
         available=available,
-        memory=BalancerMemory(
-            connectors=dict(zip(keys, memories, strict=True)),
-            decisions=dict(zip(keys, decisions, strict=True)),
-        ),
+        memory=BalancerMemory(connectors=dict(zip(keys, memories, strict=True)), decisions=by_key),
     )
 
 
+def _decisions(
+    index: GroupIndex,
+    start: Ceilings,
+    running: list[int],
+    paused: dict[int, Pause],
+    limits: list[float],
+    held: set[int],
+    stopped: list[int],
+    snapshot: BalancingInput,
+    fail_safe: bool,
+    old_decisions: Mapping[ConnectorKey, ConnectorDecision],
+) -> list[ConnectorDecision]:
+    """Every connector's decision. Most are the same from one cycle to the next: those are
+    reused rather than rebuilt (it matters at thousands of connectors)."""
+    decisions = [NO_VEHICLE] * len(limits)
+    for i, decision in start.decided.items():
+        decisions[i] = decision
+    for i, pause in paused.items():
+        decisions[i] = _paused(index, pause)
+    keys = index.keys
+    node_ids = index.node_ids
+    ceiling_by = start.ceiling_by
+    caps = snapshot.caps
+    below = Binding.BELOW_THRESHOLD
+    external = Binding.EXTERNAL_CAP
+    group_limit = Binding.FAIL_SAFE if fail_safe else Binding.GROUP_LIMIT
+    for i in running:
+        limit = limits[i]
+        node_id: str | None = None
+        phase: Phase | None = None
+        detail = ""
+        j = stopped[i]
+        if i in held:
+            binding = below
+        elif j >= 0:
+            binding = group_limit if j < 3 else Binding.GROUP_LIMIT
+            node_id = node_ids[j // 3]
+            phase = PHASES[j % 3]
+        else:
+            binding = ceiling_by[i]
+            if binding is external:
+                detail = caps[keys[i]].reason
+        old = old_decisions.get(keys[i])
+        if (
+            old is not None
+            and old.limit_a == limit
+            and old.binding is binding
+            and old.node_id == node_id
+            and old.phase is phase
+            and old.detail == detail
+        ):
+            decisions[i] = old
+        else:
+            decisions[i] = ConnectorDecision(limit, binding, node_id, phase, detail)
+    return decisions
+
+
+def _memories(start: Ceilings, limits: list[float], now: datetime) -> list[ConnectorMemory]:
+    """Every connector's memory after this cycle; an unchanged one is reused."""
+    memories = list(start.memories)
+    previous_a = start.previous_a
+    under = start.under_draw_since
+    lending = start.lending_since
+    decided = start.decided
+    for i, base in enumerate(memories):
+        if base is FORGOTTEN and i in decided and decided[i] is NO_VEHICLE:
+            continue
+        previous = previous_a[i]
+        limit = limits[i]
+        switched = now if (previous > 0.0) != (limit > 0.0) else base.switched_at
+        increased = now if limit > previous else base.increased_at
+        if (
+            switched is not base.switched_at
+            or increased is not base.increased_at
+            or under[i] is not base.under_draw_since
+            or lending[i] is not base.lending_since
+        ):
+            memories[i] = ConnectorMemory(switched, increased, under[i], lending[i])
+    return memories
+
+
 def _share(
-    index: GroupIndex, running: list[int], ceiling_a: list[float], room: list[float]
+    index: GroupIndex,
+    running: list[int],
+    ceiling_a: list[float],
+    room: list[float],
+    resolution_a: float,
 ) -> tuple[list[float], list[int]]:
     """Fair shares, one priority at a time from the highest; each priority shares what the
     higher ones left after every lower one's minimum is set aside."""
@@ -109,7 +178,7 @@ def _share(
     priority = index.priority
     levels = sorted({priority[i] for i in running}, reverse=True)
     if len(levels) <= 1:
-        return fill(index, running, floors, ceiling_a, room)
+        return fill(index, running, floors, ceiling_a, room, resolution_a)
     shares = floors
     stopped = [-1] * len(floors)
     for level in levels:
@@ -117,7 +186,7 @@ def _share(
         others = [i for i in running if priority[i] != level]
         taken = constraint_loads(index, others, shares)
         tier_room = [r - t for r, t in zip(room, taken, strict=True)]
-        shares, tier_stopped = fill(index, tier, shares, ceiling_a, tier_room)
+        shares, tier_stopped = fill(index, tier, shares, ceiling_a, tier_room, resolution_a)
         for i in tier:
             stopped[i] = tier_stopped[i]
     return shares, stopped
@@ -186,32 +255,3 @@ def _paused(index: GroupIndex, pause: Pause) -> ConnectorDecision:
     if j < 0:
         return ConnectorDecision(0.0, pause.binding)
     return ConnectorDecision(0.0, pause.binding, index.node_ids[j // 3], Phase(j % 3 + 1))
-
-
-def _remember(
-    start: Ceilings,
-    i: int,
-    previous: float,
-    limit: float,
-    now: datetime,
-    old: ConnectorMemory | None,
-) -> ConnectorMemory:
-    """The connector's memory after this cycle, reusing the old value when unchanged."""
-    if i in start.decided and start.decided[i].binding is Binding.NO_VEHICLE:
-        return FORGOTTEN
-    base = start.memories[i]
-    switched = base.switched_at
-    if (previous > 0.0) != (limit > 0.0):
-        switched = now
-    increased = now if limit > previous else base.increased_at
-    under = start.under_draw_since[i]
-    lending = start.lending_since[i]
-    if (
-        old is not None
-        and old.switched_at == switched
-        and old.increased_at == increased
-        and old.under_draw_since == under
-        and old.lending_since == lending
-    ):
-        return old
-    return ConnectorMemory(switched, increased, under, lending)

@@ -76,10 +76,15 @@ def select_running(
     if not crowded:
         return candidates, paused
 
-    order = sorted(candidates, key=_turn_key(index, ceilings, snapshot, now, settings))
+    # Only cars loading a crowded constraint compete; the others all fit whatever happens.
+    contested: set[int] = set()
+    for j in crowded:
+        contested.update(index.members[j])
+    running = [i for i in candidates if i not in contested]
+    contested.intersection_update(candidates)
+    order = sorted(contested, key=_turn_key(index, ceilings, snapshot, now, settings))
     left = {j: room[j] for j in crowded}
     paths = index.paths
-    running: list[int] = []
     turns: dict[int, int] = {}
     waiting_admitted = False
     on_start = now - settings.min_on_time

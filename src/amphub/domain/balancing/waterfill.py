@@ -28,11 +28,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 
-from amphub.domain.balancing.index import GroupIndex
+from amphub.domain.balancing.index import GroupIndex, constraint_loads
 
 INF = math.inf
+_PINNING_PASSES = 4
 _REFINING_PASSES = 3
 _ROOM_EPSILON_A = 1e-6
+_SCAN_BELOW = 48
+"""Lists shorter than this are solved by a linear scan, longer ones by bisection."""
 
 
 def fill(
@@ -41,35 +44,65 @@ def fill(
     floors: Sequence[float],
     ceilings: Sequence[float],
     room: Sequence[float],
+    min_gain_a: float = 0.0,
 ) -> tuple[list[float], list[int]]:
     """Fair shares of the connectors ``members`` within ``room`` (per constraint).
 
     Returns the share of every connector (indexed like ``floors``; non-members keep their
     floor) and, per connector, the constraint that stopped it (-1 if its ceiling did).
-    The members' floors must fit ``room`` on every constraint.
+    The members' floors must fit ``room`` on every constraint. Refining passes whose total
+    possible gain is at most ``min_gain_a`` are skipped.
     """
     shares = list(floors)
     stopped = [-1] * len(floors)
-    tops: Sequence[float] = ceilings
     slot = index.slot
-    for attempt in range(_REFINING_PASSES + 1):
-        levels, level_by, refine = _levels(index, members, shares, tops, room)
+    node_of = index.node_of
+    tops: Sequence[float] = ceilings
+    pinned_by: dict[int, int] = {}
+    for _ in range(_PINNING_PASSES):
+        levels, level_by, gain = _levels(index, members, shares, tops, room)
+        if gain <= min_gain_a:
+            break
+        # Some node assumed its three-phase connectors would rise higher than an ancestor
+        # let them. Solve again with those connectors pinned where the ancestor froze them.
+        pinned = list(ceilings)
         for i in members:
             s = slot[i]
-            level = levels[s]
-            top = tops[i]
-            if level < top:
-                if level > shares[i]:
-                    shares[i] = level
-                    stopped[i] = level_by[s]
-                elif attempt == 0:
-                    stopped[i] = level_by[s]
-            elif attempt == 0 or top > shares[i]:
-                shares[i] = top
-                stopped[i] = -1 if top == ceilings[i] else stopped[i]
-        if not refine or attempt == _REFINING_PASSES:
+            if s % 4 == 0 and level_by[s] // 3 != node_of[i] and levels[s] < pinned[i]:
+                pinned[i] = max(levels[s], floors[i])
+                pinned_by[i] = level_by[s]
+        if pinned == tops:
             break
-        tops = _free_to_rise(index, members, shares, ceilings, room)
+        tops = pinned
+    for i in members:
+        s = slot[i]
+        level = levels[s]
+        top = tops[i]
+        if level < top:
+            if level > shares[i]:
+                shares[i] = level
+            stopped[i] = level_by[s]
+        else:
+            shares[i] = top
+            if top < ceilings[i]:
+                stopped[i] = pinned_by[i]
+    for _ in range(_REFINING_PASSES):
+        if gain <= min_gain_a:
+            break
+        free, free_room = _free_to_rise(index, members, shares, ceilings, room)
+        if not free:
+            break
+        levels, level_by, gain = _levels(index, free, shares, ceilings, free_room)
+        for i in free:
+            s = slot[i]
+            level = levels[s]
+            top = ceilings[i]
+            if level >= top:
+                shares[i] = top
+                stopped[i] = -1
+            elif level > shares[i]:
+                shares[i] = level
+                stopped[i] = level_by[s]
     return shares, stopped
 
 
@@ -79,21 +112,33 @@ def _free_to_rise(
     shares: Sequence[float],
     ceilings: Sequence[float],
     room: Sequence[float],
-) -> list[float]:
-    """Ceilings for a refining pass: only connectors with room on every constraint of
-    their path may rise; the others are pinned at their share."""
-    paths = index.paths
-    used = [0.0] * len(room)
-    for i in members:
-        share = shares[i]
-        for j in paths[i]:
-            used[j] += share
-    full = [r - u <= _ROOM_EPSILON_A for r, u in zip(room, used, strict=True)]
-    tops = list(shares)
-    for i in members:
-        if shares[i] < ceilings[i] and not any(full[j] for j in paths[i]):
-            tops[i] = ceilings[i]
-    return tops
+) -> tuple[list[int], list[float]]:
+    """For a refining pass: the connectors with room on every constraint of their path
+    (and below their ceiling), and the room left to them by all the others."""
+    loads = constraint_loads(index, members, shares)
+    parent = index.parent
+    blocked = [False] * (4 * index.node_count)
+    for n in range(index.node_count):
+        j = 3 * n
+        f1 = room[j] - loads[j] <= _ROOM_EPSILON_A
+        f2 = room[j + 1] - loads[j + 1] <= _ROOM_EPSILON_A
+        f3 = room[j + 2] - loads[j + 2] <= _ROOM_EPSILON_A
+        base = 4 * n
+        if n:
+            up = 4 * parent[n]
+            f1, f2, f3 = f1 or blocked[up + 1], f2 or blocked[up + 2], f3 or blocked[up + 3]
+        blocked[base] = f1 or f2 or f3
+        blocked[base + 1] = f1
+        blocked[base + 2] = f2
+        blocked[base + 3] = f3
+    slot = index.slot
+    free = [i for i in members if not blocked[slot[i]] and shares[i] < ceilings[i]]
+    if not free:
+        return free, []
+    pinned = list(loads)
+    for j, load in enumerate(constraint_loads(index, free, shares)):
+        pinned[j] -= load
+    return free, [r - p for r, p in zip(room, pinned, strict=True)]
 
 
 def _levels(
@@ -102,9 +147,9 @@ def _levels(
     floors: Sequence[float],
     ceilings: Sequence[float],
     room: Sequence[float],
-) -> tuple[list[float], list[int], bool]:
-    """Water level per slot (pushed down the tree), the constraint that set it, and whether
-    a refining pass could raise someone."""
+) -> tuple[list[float], list[int], float]:
+    """Water level per slot (pushed down the tree), the constraint that set it, and an upper
+    bound of what a refining pass could still hand out."""
     n_nodes = index.node_count
     n_slots = 4 * n_nodes
     lows: list[list[float]] = [[] for _ in range(n_slots)]
@@ -118,26 +163,29 @@ def _levels(
     spare = [sum(h) - c for h, c in zip(highs, const, strict=True)]
     theta = [INF] * n_slots
     theta_by = [-1] * n_slots
+    tri_count = [0] * n_nodes
     parent = index.parent
     for n in range(n_nodes - 1, -1, -1):
         base = 4 * n
-        c0, s0 = const[base], spare[base]
-        full0 = c0 + s0
+        full0 = const[base] + spare[base]
+        j = 3 * n
         binding = [
-            p for p in (1, 2, 3) if full0 + const[base + p] + spare[base + p] > room[3 * n + p - 1]
+            p for p in (1, 2, 3) if full0 + const[base + p] + spare[base + p] > room[j + p - 1]
         ]
         if binding:
             _solve_node(n, binding, lows, highs, const, spare, room, theta, theta_by)
+        tri_count[n] = len(lows[base])
         up = parent[n]
         if up >= 0:
             target = 4 * up
             for k in range(4):
-                lows[target + k].extend(lows[base + k])
-                highs[target + k].extend(highs[base + k])
-                const[target + k] += const[base + k]
-                spare[target + k] += spare[base + k]
+                if lows[base + k]:
+                    lows[target + k].extend(lows[base + k])
+                    highs[target + k].extend(highs[base + k])
+                    const[target + k] += const[base + k]
+                    spare[target + k] += spare[base + k]
 
-    refine = False
+    gain = 0.0
     for n in range(1, n_nodes):
         base = 4 * n
         above = 4 * parent[n]
@@ -149,8 +197,12 @@ def _levels(
         if theta[base] < own_tri and any(theta_by[base + k] // 3 == n for k in (1, 2, 3)):
             # An ancestor froze this node's three-phase connectors below the level this
             # node assumed for them: a phase this node filled has room again.
-            refine = True
-    return theta, theta_by, refine
+            gain += (min(own_tri, _top(highs[base])) - theta[base]) * tri_count[n]
+    return theta, theta_by, gain
+
+
+def _top(values: list[float]) -> float:
+    return max(values) if values else 0.0
 
 
 def _solve_node(
@@ -167,16 +219,25 @@ def _solve_node(
     """Levels of node ``n`` whose ``binding`` phases cannot take their full demand; caps the
     subtree's lists at those levels so the parent sees what this node lets through."""
     base = 4 * n
+    j = 3 * n - 1  # + phase = constraint
     tri_low = sorted(lows[base])
     tri_high = sorted(highs[base])
     c0 = const[base]
+    mono: dict[int, tuple[list[float], list[float]]] = {}
     first, first_phase = INF, 0
     for p in binding:
+        mono_low = sorted(lows[base + p])
+        mono_high = sorted(highs[base + p])
+        mono[p] = (mono_low, mono_high)
+        if not tri_low:
+            level = _level(mono_low, mono_high, const[base + p], room[j + p])
+            _set(theta, theta_by, lows, highs, spare, base + p, j + p, level, mono_low, mono_high)
+            continue
         level = _level(
-            sorted(tri_low + lows[base + p]),
-            sorted(tri_high + highs[base + p]),
+            sorted(tri_low + mono_low) if mono_low else tri_low,
+            sorted(tri_high + mono_high) if mono_high else tri_high,
             c0 + const[base + p],
-            room[3 * n + p - 1],
+            room[j + p],
         )
         if level < first:
             first, first_phase = level, p
@@ -188,31 +249,45 @@ def _solve_node(
         if p == first_phase:
             level = first
         else:
-            left = room[3 * n + p - 1] - tri_load
+            left = room[j + p] - tri_load
             if const[s] + spare[s] <= left:
                 continue
-            level = _level(sorted(lows[s]), sorted(highs[s]), const[s], left)
-        theta[s] = level
-        theta_by[s] = 3 * n + p - 1
-        lows[s], highs[s], spare[s] = _capped(lows[s], highs[s], level)
-    theta[base] = first
-    theta_by[base] = 3 * n + first_phase - 1
-    lows[base], highs[base], spare[base] = _capped(tri_low, tri_high, first)
+            if p not in mono:
+                mono[p] = (sorted(lows[s]), sorted(highs[s]))
+            level = _level(mono[p][0], mono[p][1], const[s], left)
+        mono_low, mono_high = mono.get(p) or (sorted(lows[s]), sorted(highs[s]))
+        _set(theta, theta_by, lows, highs, spare, s, j + p, level, mono_low, mono_high)
+    _set(theta, theta_by, lows, highs, spare, base, j + first_phase, first, tri_low, tri_high)
 
 
-def _capped(
-    low: list[float], high: list[float], level: float
-) -> tuple[list[float], list[float], float]:
-    """Floors and ceilings as seen from above a level: nobody rises past it. Capping both
-    keeps each connector's ramp from floor to ceiling consistent (a floor above the level
-    becomes an empty ramp: the connector stays at its floor)."""
-    low = sorted(low)
-    high = sorted(high)
+def _set(
+    theta: list[float],
+    theta_by: list[int],
+    lows: list[list[float]],
+    highs: list[list[float]],
+    spare: list[float],
+    s: int,
+    constraint: int,
+    level: float,
+    low: list[float],
+    high: list[float],
+) -> None:
+    """Record slot ``s``'s level and cap its (sorted) lists there, as seen from above:
+    nobody rises past the level. Capping floors too keeps each connector's ramp consistent
+    (a floor above the level becomes an empty ramp: the connector stays at its floor)."""
+    if level == INF:
+        return
+    theta[s] = level
+    theta_by[s] = constraint
     k = bisect_left(low, level)
-    low = low[:k] + [level] * (len(low) - k)
+    if k < len(low):
+        low = low[:k] + [level] * (len(low) - k)
     k = bisect_left(high, level)
-    high = high[:k] + [level] * (len(high) - k)
-    return low, high, sum(high) - sum(low)
+    if k < len(high):
+        high = high[:k] + [level] * (len(high) - k)
+    lows[s] = low
+    highs[s] = high
+    spare[s] = sum(high) - sum(low)
 
 
 def _load(low: list[float], high: list[float], const: float, level: float) -> float:
@@ -223,37 +298,58 @@ def _load(low: list[float], high: list[float], const: float, level: float) -> fl
 
 
 def _level(low: list[float], high: list[float], const: float, room: float) -> float:
-    """The highest level whose load fits ``room``; ``low`` and ``high`` sorted.
+    """The highest level whose load fits ``room`` (INF if everything fits); ``low`` and
+    ``high`` sorted, of equal length.
 
     The load ``const + Σ(L - floor)⁺ - Σ(L - ceiling)⁺`` is piecewise linear and
     non-decreasing in L, with breakpoints at the floors and ceilings: find the last
     breakpoint that fits, then interpolate on the segment after it.
     """
-    if not low:
+    m = len(low)
+    if not m:
         return INF
-    sum_low = list(accumulate(low, initial=0.0))
-    sum_high = list(accumulate(high, initial=0.0))
-
-    def load(level: float) -> float:
-        k_low = bisect_left(low, level)
-        k_high = bisect_left(high, level)
-        return const + (k_low - k_high) * level - sum_low[k_low] + sum_high[k_high]
-
-    best = -INF
-    for points in (low, high):
-        lo_i, hi_i = 0, len(points)
-        while lo_i < hi_i:
-            mid = (lo_i + hi_i) // 2
-            if load(points[mid]) <= room:
-                lo_i = mid + 1
-            else:
-                hi_i = mid
-        if lo_i and points[lo_i - 1] > best:
-            best = points[lo_i - 1]
-    if best == -INF:
+    if const > room:
         # Even the floors do not fit (only through rounding upstream): stay at the floors.
         return low[0]
+    if m < _SCAN_BELOW:
+        return _scan(low, high, const, room)
+    sum_low = list(accumulate(low, initial=0.0))
+    sum_high = list(accumulate(high, initial=0.0))
+    points = sorted(low + high)
+    lo_i, hi_i = 0, len(points)
+    best, best_load = low[0], const
+    while lo_i < hi_i:
+        mid = (lo_i + hi_i) // 2
+        at = points[mid]
+        k_low = bisect_left(low, at)
+        k_high = bisect_left(high, at)
+        load = const + (k_low - k_high) * at - sum_low[k_low] + sum_high[k_high]
+        if load <= room:
+            best, best_load = at, load
+            lo_i = mid + 1
+        else:
+            hi_i = mid
+    if lo_i == len(points):
+        return INF
     slope = bisect_right(low, best) - bisect_right(high, best)
-    if slope <= 0:
-        return best
-    return best + (room - load(best)) / slope
+    return best + (room - best_load) / slope if slope > 0 else best
+
+
+def _scan(low: list[float], high: list[float], const: float, room: float) -> float:
+    """``_level`` for short lists: walk the breakpoints in order."""
+    m = len(low)
+    i = j = 0
+    at, load, slope = low[0], const, 0
+    while True:
+        if i < m and low[i] <= high[j]:
+            point, step = low[i], 1
+            i += 1
+        elif j < m:
+            point, step = high[j], -1
+            j += 1
+        else:
+            return INF
+        reached = load + slope * (point - at)
+        if reached > room:
+            return at + (room - load) / slope
+        at, load, slope = point, reached, slope + step
