@@ -16,6 +16,7 @@ import pytest
 from tests.integration.api.conftest import Tenant, make_tenant
 from tests.integration.meters.test_meter_modbus import FC_INPUT, UNIT, FakeMeter, f32
 from tests.support.live import LiveServer, live_server, make_settings
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +41,15 @@ async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 async def status_becomes(
     client: httpx.AsyncClient, tenant: Tenant, meter_id: int, status: str
 ) -> dict[str, object]:
-    async with asyncio.timeout(15):
-        while True:
-            shown: dict[str, object] = (
-                await client.get(f"/api/v1/meters/{meter_id}", headers=tenant.headers)
-            ).json()
-            if shown["status"] == status:
-                return shown
-            await asyncio.sleep(0.1)
+    shown: dict[str, object] = {}
+
+    async def reached() -> bool:
+        response = await client.get(f"/api/v1/meters/{meter_id}", headers=tenant.headers)
+        shown.update(response.json())
+        return shown["status"] == status
+
+    await eventually(reached, 15)
+    return shown
 
 
 async def test_an_mqtt_meter_becomes_active(
