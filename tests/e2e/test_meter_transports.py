@@ -64,7 +64,7 @@ async def test_an_mqtt_meter_becomes_active(
     created = response.json()
     assert f"amphub/meters/{created['serial']}/readings" in created["instructions"]
     transports = server.container.meter_transports
-    await eventually(lambda: transports.mqtt is not None and transports.mqtt.connected, 15)
+    await eventually(lambda: transports.mqtt is not None and transports.mqtt.connected.is_set(), 15)
     payload = {
         "measured_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "currents_a": {"l1": 7.5, "l2": 8.5, "l3": -2.0},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 
 
@@ -13,7 +14,7 @@ async def eventually(
     async with asyncio.timeout(timeout_s):
         while True:
             result = predicate()
-            if not isinstance(result, bool):
+            if inspect.isawaitable(result):
                 result = await result
             if result:
                 return
