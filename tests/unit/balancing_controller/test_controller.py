@@ -13,7 +13,7 @@ from amphub.application.charging.live import LiveChargerState
 from amphub.application.metering import LiveMeterState, LiveReading
 from amphub.application.site_equipment import StoredGroup
 from amphub.domain.balancing.decision import Binding
-from amphub.domain.balancing.model import Placement
+from amphub.domain.balancing.model import ExternalCap, Placement
 from amphub.domain.charging import ConnectorStatus
 from amphub.domain.charging import MeterReading as ChargerReading
 from amphub.domain.group_config import GroupLayout, GroupSettingsSpec, PowerDistribution
@@ -262,3 +262,32 @@ async def test_decisions_are_recorded(placement: Placement) -> None:
     else:
         assert record.building_load == PhaseCurrents.uniform(30.0)
     assert connector_key(1, 1) in record.decisions
+
+
+class FixedCap:
+    def __init__(self, caps: dict[int, float]) -> None:
+        self._caps = caps
+
+    def caps(self, group_id: int, keys, now):  # type: ignore[no-untyped-def]
+        return {
+            key: ExternalCap(self._caps[int(key.charge_point_id)], "schedule")
+            for key in keys
+            if int(key.charge_point_id) in self._caps
+        }
+
+
+async def test_cap_sources_limit_connectors_and_the_lowest_wins() -> None:
+    group = loaded([charge_point(1), charge_point(2)])
+    site = Site(group)
+    site.controller = GroupController(
+        group, site.meters, site.chargers, site.fleet, site.recorder, site.clock,
+        ControllerSettings(), [FixedCap({1: 0.0}), FixedCap({1: 10.0, 2: 16.0})],
+    )  # fmt: skip
+    site.connect(1)
+    site.connect(2)
+    site.building(0, 0, 0)
+    await site.settle()
+    assert site.held(1) == 0.0
+    assert site.held(2) == 16.0
+    decision = site.controller.view.allocation.decisions[connector_key(1, 1)]  # type: ignore[union-attr]
+    assert (decision.binding, decision.detail) == (Binding.EXTERNAL_CAP, "schedule")

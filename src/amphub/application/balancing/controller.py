@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from amphub.application.balancing.config import ROOT_NODE, LoadedGroup, connector_key
-from amphub.application.balancing.ports import DecisionRecord, DecisionRecorder
+from amphub.application.balancing.ports import CapSource, DecisionRecord, DecisionRecorder
 from amphub.application.charging.errors import (
     ChargerOffline,
     CommandError,
@@ -114,7 +114,9 @@ class GroupController:
         recorder: DecisionRecorder,
         clock: Clock,
         settings: ControllerSettings | None = None,
+        cap_sources: Sequence[CapSource] = (),
     ) -> None:
+        self._cap_sources = tuple(cap_sources)
         self._meters = meters
         self._chargers = chargers
         self._commander = commander
@@ -265,6 +267,12 @@ class GroupController:
                 state_since=live_connector.status_at or now,
                 measured=live_connector.current_a or PhaseCurrents.zero(),
             )
+        keys = self._loaded.balancing.index.keys
+        for source in self._cap_sources:
+            for key, cap in source.caps(self.group_id, keys, now).items():
+                current = caps.get(key)
+                if current is None or cap.cap_a < current.cap_a:
+                    caps[key] = cap
         return BalancingInput(meter=meter, connectors=connectors, caps=caps, reserved=reserved)
 
     def _charging_current(self, snapshot: BalancingInput) -> PhaseCurrents:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from amphub.domain.balancing.decision import ConnectorDecision
-from amphub.domain.balancing.model import ConnectorKey
+from amphub.domain.balancing.model import ConnectorKey, ExternalCap
 from amphub.domain.units import PhaseCurrents
 
 
@@ -28,6 +28,16 @@ class DecisionRecord:
     delivered: PhaseCurrents
     """What the chargers' acknowledged (worst-case) limits add up to."""
     decisions: Mapping[ConnectorKey, ConnectorDecision]
+
+
+class CapSource(Protocol):
+    """Something outside the balancer that limits connectors over time: weekly schedules,
+    price-optimised plans, flexibility curtailment. It answers from memory (no I/O on the
+    balancing cycle); the balancer applies the lowest cap of all sources."""
+
+    def caps(
+        self, group_id: int, keys: Sequence[ConnectorKey], now: datetime
+    ) -> Mapping[ConnectorKey, ExternalCap]: ...
 
 
 class DecisionRecorder(Protocol):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from amphub.application.balancing.config import all_group_ids, load_group
 from amphub.application.balancing.controller import (
@@ -18,7 +18,7 @@ from amphub.application.balancing.controller import (
     CycleView,
     GroupController,
 )
-from amphub.application.balancing.ports import DecisionRecorder
+from amphub.application.balancing.ports import CapSource, DecisionRecorder
 from amphub.application.charging.live import LiveChargerState, LiveEvent, LiveEventKind
 from amphub.application.charging.ports import ChargerCommander
 from amphub.application.metering import LiveMeterState, LiveReading
@@ -38,7 +38,9 @@ class BalancingService:
         recorder: DecisionRecorder,
         clock: Clock,
         settings: ControllerSettings | None = None,
+        cap_sources: Sequence[CapSource] = (),
     ) -> None:
+        self._cap_sources = list(cap_sources)
         self._uow = uow_factory
         self._meters = meters
         self._chargers = chargers
@@ -50,6 +52,10 @@ class BalancingService:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._reloads: set[asyncio.Task[None]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
+
+    def add_cap_source(self, source: CapSource) -> None:
+        """Before start(): schedules, plans and curtailment register here."""
+        self._cap_sources.append(source)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -97,7 +103,7 @@ class BalancingService:
             return
         controller = GroupController(
             loaded, self._meters, self._chargers, self._commander, self.recorder, self._clock,
-            self._settings,
+            self._settings, self._cap_sources,
         )  # fmt: skip
         self._controllers[group_id] = controller
         self._tasks[group_id] = asyncio.get_running_loop().create_task(
