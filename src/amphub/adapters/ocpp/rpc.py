@@ -9,6 +9,7 @@ parses frames here instead and answers every CALL with the code its version defi
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any
@@ -146,6 +147,13 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} does not fit a double")
+    return value
+
+
 def parse_frame(message: str | bytes) -> Frame:
     """Parse one WebSocket message; raises :class:`RpcError` saying how to answer."""
     if isinstance(message, bytes):
@@ -154,7 +162,7 @@ def parse_frame(message: str | bytes) -> Frame:
         except UnicodeDecodeError as error:
             raise RpcError(ErrorKind.FORMAT, "the message is not UTF-8 text") from error
     try:
-        data = json.loads(message, parse_constant=_no_constants)
+        data = json.loads(message, parse_constant=_no_constants, parse_float=_finite)
     except (ValueError, RecursionError) as error:
         raise RpcError(ErrorKind.FORMAT, "the message is not valid JSON") from error
     if not isinstance(data, list) or not data:

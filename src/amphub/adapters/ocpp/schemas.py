@@ -4,8 +4,10 @@ Differences from the library's own validation, on purpose:
 
 - the validator class follows each schema's ``$schema`` (2.0.1 schemas are draft-06; the
   library validates everything as draft-04);
-- validation runs inline: it costs tens of microseconds, less than the library's hop to a
-  thread pool per message;
+- validation runs inline, on predicates compiled from the same schemas
+  (:mod:`.fastschema`): a few microseconds per message where ``jsonschema`` takes about
+  half a millisecond, and no hop to a thread pool as in the library; ``jsonschema`` runs
+  only to explain an invalid message;
 - a violation maps to the error code the specification defines for it, per version:
   a wrong type or an overlong string → TypeConstraintViolation, a missing field or a wrong
   number of items → Occurence/OccurrenceConstraintViolation, a value outside its enum or
@@ -26,6 +28,7 @@ from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
+from amphub.adapters.ocpp.fastschema import Predicate, compile_schema
 from amphub.adapters.ocpp.rpc import ErrorKind, RpcError, Version
 
 _KINDS = {
@@ -49,11 +52,12 @@ _KINDS = {
 
 
 class _Compiled:
-    __slots__ = ("decimal", "validator")
+    __slots__ = ("decimal", "fast", "validator")
 
-    def __init__(self, validator: Validator, decimal: bool) -> None:
+    def __init__(self, validator: Validator, decimal: bool, fast: Predicate | None) -> None:
         self.validator = validator
         self.decimal = decimal
+        self.fast = fast
 
 
 class Schemas:
@@ -81,7 +85,8 @@ class Schemas:
                 text = entry.read_text(encoding="utf-8-sig")
                 decimal = "multipleOf" in text
                 schema = json.loads(text, parse_float=Decimal if decimal else float)
-                self._cache[name] = _Compiled(validator_for(schema)(schema), decimal)
+                validator = validator_for(schema)(schema)
+                self._cache[name] = _Compiled(validator, decimal, compile_schema(schema))
         return self._cache[name]
 
     def check_request(self, action: str, payload: dict[str, Any], unique_id: str) -> None:
@@ -95,6 +100,8 @@ class Schemas:
         compiled = self._compiled(name)
         if compiled is None:
             raise RpcError(ErrorKind.NOT_IMPLEMENTED, f"no schema {name}", unique_id)
+        if compiled.fast is not None and compiled.fast(payload):
+            return
         instance: Any = payload
         if compiled.decimal:
             instance = json.loads(json.dumps(payload), parse_float=Decimal)
