@@ -10,6 +10,14 @@ from websockets.exceptions import InvalidStatus
 
 from amphub.adapters.store.charging_tables import ChargePointStateRow
 from amphub.adapters.store.tables import ChargePointRow
+from amphub.adapters.store.uow import SqlUnitOfWork
+from amphub.application.access import Actor
+from amphub.application.charging.credentials import (
+    ChargePointPasswordHasher,
+    set_charge_point_password,
+)
+from amphub.application.ports import SystemClock
+from amphub.application.tenancy import TenancyService
 
 from .chargers import basic
 from .conftest import Harness
@@ -96,3 +104,19 @@ async def test_a_401_asks_for_basic_credentials(harness: Harness) -> None:
         async with websockets.connect(harness.url("CP-1"), subprotocols=["ocpp1.6"]):  # type: ignore[list-item]
             pass
     assert caught.value.response.headers["WWW-Authenticate"].startswith("Basic realm=")
+
+
+async def test_a_new_password_replaces_the_old_one(harness: Harness) -> None:
+    _, old = await harness.add_charge_point("CP-1")
+    tenancy = TenancyService(lambda: SqlUnitOfWork(harness.sessions), SystemClock())
+    new = await set_charge_point_password(
+        tenancy, harness.current.store, ChargePointPasswordHasher(), Actor.system(), "CP-1"
+    )
+    assert new != old
+    assert await refused(harness.url("CP-1"), basic("CP-1", old), ["ocpp1.6"]) == 401
+    async with websockets.connect(
+        harness.url("CP-1"),
+        subprotocols=["ocpp1.6"],
+        additional_headers=basic("CP-1", new),  # type: ignore[list-item]
+    ) as connection:
+        assert connection.subprotocol == "ocpp1.6"
