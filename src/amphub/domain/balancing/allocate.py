@@ -16,7 +16,6 @@ on its grid phase), and each limit is 0 or within [min, max] (and at most its ex
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -198,10 +197,10 @@ def _rounded(
     """Round down to the resolution, never below the minimum (rounding only lowers)."""
     limits = [0.0] * len(index.keys)
     min_a = index.min_a
-    floor = math.floor
+    steps = 1.0 / resolution_a
     for i in running:
         share = shares[i]
-        stepped = round(floor(share / resolution_a + 1e-9) * resolution_a, 6)
+        stepped = int(share * steps + 1e-9) / steps
         if stepped > share:
             stepped = share
         low = min_a[i]

@@ -58,9 +58,18 @@ def _available(
     caps[0:3] = root.as_tuple()
     if snapshot.reserved:
         _take_reserved(group, snapshot, caps)
-    per_node = {
-        node_id: PhaseCurrents(*caps[3 * n : 3 * n + 3]) for n, node_id in enumerate(index.node_ids)
-    }
+    # Most nodes keep their own limit: reuse its value rather than build one per node.
+    per_node = dict(zip(index.node_ids, index.node_limit_currents, strict=True))
+    limits = index.node_limits
+    for n, node_id in enumerate(index.node_ids):
+        j = 3 * n
+        if (
+            n == 0
+            or caps[j] != limits[j]
+            or caps[j + 1] != limits[j + 1]
+            or caps[j + 2] != limits[j + 2]
+        ):
+            per_node[node_id] = PhaseCurrents(*caps[j : j + 3])
     return AvailableCurrents(per_node, fail_safe, building), caps
 
 

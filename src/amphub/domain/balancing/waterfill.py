@@ -34,6 +34,8 @@ INF = math.inf
 _PINNING_PASSES = 4
 _REFINING_PASSES = 3
 _ROOM_EPSILON_A = 1e-6
+_EMPTY: list[float] = []
+"""Shared stand-in for a slot without connectors (never mutated: replaced on first use)."""
 _SCAN_BELOW = 48
 """Lists shorter than this are solved by a linear scan, longer ones by bisection."""
 
@@ -59,9 +61,9 @@ def fill(
     node_of = index.node_of
     tops: Sequence[float] = ceilings
     pinned_by: dict[int, int] = {}
-    for _ in range(_PINNING_PASSES):
+    for attempt in range(_PINNING_PASSES):
         levels, level_by, gain = _levels(index, members, shares, tops, room)
-        if gain <= min_gain_a:
+        if gain <= min_gain_a or attempt == _PINNING_PASSES - 1:
             break
         # Some node assumed its three-phase connectors would rise higher than an ancestor
         # let them. Solve again with those connectors pinned where the ancestor froze them.
@@ -152,15 +154,23 @@ def _levels(
     bound of what a refining pass could still hand out."""
     n_nodes = index.node_count
     n_slots = 4 * n_nodes
-    lows: list[list[float]] = [[] for _ in range(n_slots)]
-    highs: list[list[float]] = [[] for _ in range(n_slots)]
+    lows: list[list[float]] = [_EMPTY] * n_slots
+    highs: list[list[float]] = [_EMPTY] * n_slots
+    const = [0.0] * n_slots
+    spare = [0.0] * n_slots
     slot = index.slot
     for i in members:
         s = slot[i]
-        lows[s].append(floors[i])
-        highs[s].append(ceilings[i])
-    const = [sum(x) for x in lows]
-    spare = [sum(h) - c for h, c in zip(highs, const, strict=True)]
+        low = floors[i]
+        high = ceilings[i]
+        if lows[s] is _EMPTY:
+            lows[s] = [low]
+            highs[s] = [high]
+        else:
+            lows[s].append(low)
+            highs[s].append(high)
+        const[s] += low
+        spare[s] += high - low
     theta = [INF] * n_slots
     theta_by = [-1] * n_slots
     tri_count = [0] * n_nodes
@@ -179,11 +189,17 @@ def _levels(
         if up >= 0:
             target = 4 * up
             for k in range(4):
-                if lows[base + k]:
-                    lows[target + k].extend(lows[base + k])
+                child = lows[base + k]
+                if child is _EMPTY:
+                    continue
+                if lows[target + k] is _EMPTY:
+                    lows[target + k] = list(child)
+                    highs[target + k] = list(highs[base + k])
+                else:
+                    lows[target + k].extend(child)
                     highs[target + k].extend(highs[base + k])
-                    const[target + k] += const[base + k]
-                    spare[target + k] += spare[base + k]
+                const[target + k] += const[base + k]
+                spare[target + k] += spare[base + k]
 
     gain = 0.0
     for n in range(1, n_nodes):
@@ -194,7 +210,11 @@ def _levels(
             if theta[above + k] < theta[base + k]:
                 theta[base + k] = theta[above + k]
                 theta_by[base + k] = theta_by[above + k]
-        if theta[base] < own_tri and any(theta_by[base + k] // 3 == n for k in (1, 2, 3)):
+        if theta[base] < own_tri and (
+            theta_by[base + 1] // 3 == n
+            or theta_by[base + 2] // 3 == n
+            or theta_by[base + 3] // 3 == n
+        ):
             # An ancestor froze this node's three-phase connectors below the level this
             # node assumed for them: a phase this node filled has room again.
             gain += (min(own_tri, _top(highs[base])) - theta[base]) * tri_count[n]
@@ -220,25 +240,41 @@ def _solve_node(
     subtree's lists at those levels so the parent sees what this node lets through."""
     base = 4 * n
     j = 3 * n - 1  # + phase = constraint
+    mono: dict[int, tuple[list[float], list[float]]] = {}
+    if not lows[base]:
+        # No three-phase connectors: the phases are independent.
+        for p in binding:
+            low, high = sorted(lows[base + p]), sorted(highs[base + p])
+            level = _level(low, high, const[base + p], room[j + p])
+            _set(theta, theta_by, lows, highs, spare, base + p, j + p, level, low, high)
+        return
     tri_low = sorted(lows[base])
     tri_high = sorted(highs[base])
     c0 = const[base]
-    mono: dict[int, tuple[list[float], list[float]]] = {}
     first, first_phase = INF, 0
     for p in binding:
-        mono_low = sorted(lows[base + p])
-        mono_high = sorted(highs[base + p])
-        mono[p] = (mono_low, mono_high)
-        if not tri_low:
-            level = _level(mono_low, mono_high, const[base + p], room[j + p])
-            _set(theta, theta_by, lows, highs, spare, base + p, j + p, level, mono_low, mono_high)
-            continue
-        level = _level(
-            sorted(tri_low + mono_low) if mono_low else tri_low,
-            sorted(tri_high + mono_high) if mono_high else tri_high,
-            c0 + const[base + p],
-            room[j + p],
-        )
+        s = base + p
+        if not lows[s]:
+            # Only three-phase connectors on this phase.
+            if first < INF and _load(tri_low, tri_high, c0, first) <= room[j + p]:
+                continue
+            level = _level(tri_low, tri_high, c0, room[j + p])
+        else:
+            mono_low, mono_high = sorted(lows[s]), sorted(highs[s])
+            mono[p] = (mono_low, mono_high)
+            if (
+                first < INF
+                and _load(tri_low, tri_high, c0, first)
+                + _load(mono_low, mono_high, const[s], first)
+                <= room[j + p]
+            ):
+                continue  # this phase fills later than one already found
+            level = _level(
+                sorted(tri_low + mono_low),
+                sorted(tri_high + mono_high),
+                c0 + const[s],
+                room[j + p],
+            )
         if level < first:
             first, first_phase = level, p
     if first == INF:
@@ -246,16 +282,20 @@ def _solve_node(
     tri_load = _load(tri_low, tri_high, c0, first)
     for p in (1, 2, 3):
         s = base + p
+        if not lows[s]:
+            if p == first_phase:
+                theta[s], theta_by[s] = first, j + p
+            continue
+        if p not in mono:
+            mono[p] = (sorted(lows[s]), sorted(highs[s]))
+        mono_low, mono_high = mono[p]
         if p == first_phase:
             level = first
         else:
             left = room[j + p] - tri_load
             if const[s] + spare[s] <= left:
                 continue
-            if p not in mono:
-                mono[p] = (sorted(lows[s]), sorted(highs[s]))
-            level = _level(mono[p][0], mono[p][1], const[s], left)
-        mono_low, mono_high = mono.get(p) or (sorted(lows[s]), sorted(highs[s]))
+            level = _level(mono_low, mono_high, const[s], left)
         _set(theta, theta_by, lows, highs, spare, s, j + p, level, mono_low, mono_high)
     _set(theta, theta_by, lows, highs, spare, base, j + first_phase, first, tri_low, tri_high)
 
