@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from amphub.adapters.ocpp.server import OcppGateway, OcppServerConfig
 from amphub.adapters.security.hashing import Argon2Hasher
+from amphub.adapters.store.charging import SqlChargingStore
 from amphub.adapters.store.database import create_engine, session_factory
+from amphub.adapters.store.decisions import SqlDecisionRecorder
 from amphub.adapters.store.metering import SqlMeterDirectory, SqlReadingRecorder
 from amphub.adapters.store.uow import SqlUnitOfWork
 from amphub.application.auth import AuthService
+from amphub.application.balancing.controller import ControllerSettings
+from amphub.application.balancing.service import BalancingService
+from amphub.application.charging.commands import CommandService
+from amphub.application.charging.credentials import ChargePointPasswordHasher
+from amphub.application.charging.live import LiveChargerState
+from amphub.application.charging.queries import ChargingQueries
+from amphub.application.charging.remote_starts import RemoteStarts
+from amphub.application.charging.service import ChargingService, ChargingSettings
 from amphub.application.groups import GroupService
 from amphub.application.meter_auth import MeterAuthenticator
 from amphub.application.meter_registry import MeterRegistry
@@ -37,21 +49,36 @@ class Container:
     ingestion: MeterIngestion
     meter_auth: MeterAuthenticator
     meter_transports: MeterTransports
+    chargers: LiveChargerState
+    charging: ChargingService
+    charging_store: SqlChargingStore
+    charging_queries: ChargingQueries
+    charge_point_passwords: ChargePointPasswordHasher
+    gateway: OcppGateway
+    commands: CommandService
+    balancing: BalancingService
     _started: bool = False
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(self.sessions)
 
     async def start(self) -> None:
-        """Start the background services (meter ingestion's writer and status watchdog)."""
+        """Start the background services: meter ingestion (writer, status watchdog, MQTT,
+        Modbus), one balancing controller per group, then the OCPP endpoint — last, so that
+        a charger that connects finds its controller ready to re-apply its limits."""
         if self._started:
             return
         await self.ingestion.start()
         await self.meter_transports.start(self.unit_of_work)
+        await self.balancing.start()
+        await self.gateway.start()
         self._started = True
 
     async def close(self) -> None:
+        """Stop in the reverse order: no charger is talked to after its controller is gone."""
         if self._started:
+            await self.gateway.stop()
+            await self.balancing.stop()
             await self.meter_transports.stop()
             await self.ingestion.aclose()
             self._started = False
@@ -75,6 +102,44 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     meters.add_listener(
         lambda meter, serial: _meter_changed(ingestion, meter_auth, transports, meter, serial)
     )
+
+    chargers = LiveChargerState()
+    charging_store = SqlChargingStore(sessions)
+    remote_starts = RemoteStarts()
+    charge_point_passwords = ChargePointPasswordHasher()
+    charging = ChargingService(
+        charging_store,
+        charging_store,
+        chargers,
+        charge_point_passwords,
+        clock,
+        ChargingSettings(accept_unknown_as_pending=settings.allow_unknown_chargers),
+        remote_starts,
+    )
+    gateway = OcppGateway(
+        OcppServerConfig(
+            host=settings.ocpp_host,
+            port=settings.ocpp_port,
+            ssl_cert=settings.ssl_cert,
+            ssl_key=settings.ssl_key,
+        ),
+        charging,
+        chargers,
+    )
+    balancing = BalancingService(
+        uow,
+        ingestion.live,
+        chargers,
+        gateway.commander,
+        SqlDecisionRecorder(sessions),
+        clock,
+        ControllerSettings(
+            cycle_interval=timedelta(seconds=settings.balancing_cycle_s),
+            lapse=timedelta(seconds=settings.balancing_lapse_s),
+        ),
+    )
+    groups = GroupService(uow, clock)
+    groups.add_listener(balancing.group_changed)
     return Container(
         settings=settings,
         engine=engine,
@@ -84,10 +149,18 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         tenancy=TenancyService(uow, clock),
         auth=AuthService(uow, clock, hasher),
         meters=meters,
-        groups=GroupService(uow, clock),
+        groups=groups,
         ingestion=ingestion,
         meter_auth=meter_auth,
         meter_transports=transports,
+        chargers=chargers,
+        charging=charging,
+        charging_store=charging_store,
+        charging_queries=ChargingQueries(charging_store, chargers),
+        charge_point_passwords=charge_point_passwords,
+        gateway=gateway,
+        commands=CommandService(gateway.commander, chargers, charging_store, remote_starts, clock),
+        balancing=balancing,
     )
 
 

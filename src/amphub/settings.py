@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     modbus_maps_dir: Path | None = Field(
         None, description="folder of extra Modbus register maps (NAME.yaml), beside the shipped"
     )
+    balancing_cycle_s: float = Field(
+        5.0, ge=0.2, le=60, description="a group's controller runs at least this often"
+    )
+    balancing_lapse_s: float = Field(
+        300.0,
+        ge=5,
+        le=3600,
+        description="dynamic limits lapse after this long unless renewed; a charger that "
+        "loses amphub falls back to its fail-safe share by then",
+    )
     log_level: str = "INFO"
     max_body_bytes: int = Field(1_048_576, ge=1024)
 

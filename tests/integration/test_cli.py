@@ -105,6 +105,22 @@ def test_site_and_meter_registration(env: dict[str, str]) -> None:
     assert pin.group(1) not in listing.output
     again = runner.invoke(app, ["meter", "set-pin", "1"], env=env)
     assert again.exit_code == 0 and serial.group(1) in again.output
+    result = runner.invoke(
+        app,
+        ["charge-point", "add", "CP-CLI-1", "--site", "1", "--connectors", "2", "--phases", "1"],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    password = re.search(r"password: (\S+)", result.output)
+    assert password and 16 <= len(password.group(1)) <= 40
+    assert "/ocpp/CP-CLI-1" in result.output
+    again = runner.invoke(app, ["charge-point", "set-password", "CP-CLI-1"], env=env)
+    new = re.search(r"password: (\S+)", again.output)
+    assert again.exit_code == 0 and new and new.group(1) != password.group(1)
+    unknown = runner.invoke(app, ["charge-point", "set-password", "NOPE"], env=env)
+    assert unknown.exit_code == 1 and "not found" in unknown.output
+    duplicate = runner.invoke(app, ["charge-point", "add", "CP-CLI-1", "--site", "1"], env=env)
+    assert duplicate.exit_code == 1 and "ocpp_identity" in duplicate.output
     modbus = runner.invoke(
         app, ["meter", "add", "--site", "1", "--main-fuse", "35", "--transport", "modbus"], env=env
     )

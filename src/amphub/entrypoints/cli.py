@@ -15,6 +15,7 @@ import typer
 from amphub import __version__
 from amphub.adapters.store.database import migrate as run_migrations
 from amphub.application.access import Actor
+from amphub.application.charging.credentials import add_charge_point, set_charge_point_password
 from amphub.application.site_equipment import MeterSpec
 from amphub.application.uow import Page
 from amphub.bootstrap import Container, build
@@ -29,6 +30,8 @@ admin = typer.Typer(help="Administration: operators, users, memberships.", no_ar
 app.add_typer(admin, name="admin")
 meter = typer.Typer(help="Measurement devices: register, new PIN, list.", no_args_is_help=True)
 app.add_typer(meter, name="meter")
+charge_point = typer.Typer(help="Charge points: register, new OCPP password.", no_args_is_help=True)
+app.add_typer(charge_point, name="charge-point")
 
 T = TypeVar("T")
 ConfigOption = Annotated[
@@ -278,6 +281,51 @@ def meter_list(
                 f"{item.id}\t{item.serial}\t{item.spec.transport.value}\t{item.status.value}"
                 f"\tsite {item.site_id}\t{item.spec.name}"
             )
+
+    _run(_settings(config), work)
+
+
+@charge_point.command("add")
+def charge_point_add(
+    identity: Annotated[str, typer.Argument(help="the OCPP identity the charger connects with")],
+    site: Annotated[int, typer.Option(help="site id")],
+    connectors: Annotated[int, typer.Option(help="number of connectors")] = 1,
+    phases: Annotated[int, typer.Option(help="phases wired per connector: 1 or 3")] = 3,
+    max_amps: Annotated[float, typer.Option(help="maximum current per connector (A)")] = 32.0,
+    serial: Annotated[
+        str | None, typer.Option(help="serial number (default: the identity)")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Register a charge point; prints its OCPP password once."""
+
+    async def work(container: Container) -> None:
+        created = await add_charge_point(
+            container.tenancy, container.charge_point_passwords, Actor.system("cli"),
+            identity=identity, site_id=site, connectors=connectors, phases=phases,
+            max_current_a=max_amps, serial_number=serial,
+        )  # fmt: skip
+        endpoint = f"ws://{container.settings.ocpp_host}:{container.settings.ocpp_port}/ocpp"
+        typer.echo(f"charge point {created.charge_point.id}: {identity}")
+        typer.echo(f"OCPP endpoint: {endpoint}/{identity}  (HTTP Basic, security profile 1)")
+        typer.echo(f"password: {created.password}   (shown once: note it now)")
+
+    _run(_settings(config), work)
+
+
+@charge_point.command("set-password")
+def charge_point_set_password(
+    identity: Annotated[str, typer.Argument(help="the charger's OCPP identity")],
+    config: ConfigOption = None,
+) -> None:
+    """Generate a new OCPP password for a charge point; prints it once."""
+
+    async def work(container: Container) -> None:
+        password = await set_charge_point_password(
+            container.tenancy, container.charging_store, container.charge_point_passwords,
+            Actor.system("cli"), identity,
+        )  # fmt: skip
+        typer.echo(f"password: {password}   (shown once: give it to the charger)")
 
     _run(_settings(config), work)
 

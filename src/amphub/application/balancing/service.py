@@ -52,6 +52,7 @@ class BalancingService:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._reloads: set[asyncio.Task[None]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
+        self._running = False
 
     def add_cap_source(self, source: CapSource) -> None:
         """Before start(): schedules, plans and curtailment register here."""
@@ -60,12 +61,14 @@ class BalancingService:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._running = True
         for group_id in await all_group_ids(self._uow):
             await self.reload(group_id)
         self._unsubscribe.append(self._meters.add_listener(self._on_reading))
         self._unsubscribe.append(self._chargers.subscribe(self._on_charger))
 
     async def stop(self) -> None:
+        self._running = False
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -79,7 +82,10 @@ class BalancingService:
     # -- configuration ----------------------------------------------------------------------
 
     def group_changed(self, group_id: int) -> None:
-        """A GroupService listener: reload soon, from a task of our own."""
+        """A GroupService listener: reload soon, from a task of our own. Outside a running
+        server (the CLI) there are no controllers to tell."""
+        if not self._running:
+            return
         task = asyncio.get_running_loop().create_task(
             self.reload(group_id), name=f"reload-{group_id}"
         )

@@ -266,3 +266,14 @@ class AuditOut(BaseModel):
             old_value=entry.old_value,
             new_value=entry.new_value,
         )
+
+
+class ChargePointCreatedOut(ChargePointOut):
+    ocpp_password: str = Field(
+        description="shown once: the charger's OCPP Basic-auth password (security profile 1/2)"
+    )
+
+
+class ChargePointPasswordOut(BaseModel):
+    ocpp_identity: str
+    ocpp_password: str = Field(description="shown once; the old password stops working")

@@ -4,8 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from amphub.application.charging.credentials import generate_charge_point_password
 from amphub.entrypoints.api.deps import ActorDep, ContainerDep, PageDep
-from amphub.entrypoints.api.schemas import ChargePointOut, ChargePointUpdate
+from amphub.entrypoints.api.schemas import (
+    ChargePointOut,
+    ChargePointPasswordOut,
+    ChargePointUpdate,
+)
 
 router = APIRouter(tags=["charge points"])
 
@@ -44,3 +49,19 @@ async def delete_charge_point(
 ) -> Response:
     await container.tenancy.delete_charge_point(actor, charge_point_id)
     return Response(status_code=204)
+
+
+@router.post("/charge-points/{charge_point_id}/password", response_model=ChargePointPasswordOut)
+async def new_password(
+    charge_point_id: int, actor: ActorDep, container: ContainerDep
+) -> ChargePointPasswordOut:
+    """A new OCPP password, shown once. Give it to the charger (1.6: ChangeConfiguration
+    AuthorizationKey; 2.0.1: SetVariables BasicAuthPassword) before it reconnects."""
+    charge_point = await container.tenancy.get_charge_point(actor, charge_point_id)
+    password = generate_charge_point_password()
+    await container.tenancy.set_charge_point_password_hash(
+        actor, charge_point_id, container.charge_point_passwords.hash(password)
+    )
+    return ChargePointPasswordOut(
+        ocpp_identity=charge_point.spec.ocpp_identity, ocpp_password=password
+    )

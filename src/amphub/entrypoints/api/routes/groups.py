@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from amphub.application.balancing.config import ROOT_NODE
 from amphub.application.site_equipment import StoredGroup
-from amphub.domain.balancing.model import Placement
+from amphub.domain.balancing.decision import Binding, ConnectorDecision
+from amphub.domain.balancing.model import ConnectorKey, Placement
 from amphub.domain.group_config import (
     GroupLayout,
     GroupSettingsSpec,
     PowerDistribution,
     SubGroupSpec,
 )
+from amphub.domain.units import PhaseCurrents
 from amphub.entrypoints.api.deps import ActorDep, ContainerDep, PageDep
 from amphub.entrypoints.api.schemas import ChargePointOut, Strict
 
@@ -167,3 +171,110 @@ async def set_layout(
 async def delete_group(group_id: int, actor: ActorDep, container: ContainerDep) -> Response:
     await container.groups.delete(actor, group_id)
     return Response(status_code=204)
+
+
+class PhasesOut(BaseModel):
+    l1: float
+    l2: float
+    l3: float
+
+    @classmethod
+    def of(cls, currents: PhaseCurrents) -> PhasesOut:
+        return cls(
+            l1=round(currents.l1_a, 2), l2=round(currents.l2_a, 2), l3=round(currents.l3_a, 2)
+        )
+
+
+class ConnectorLimitOut(BaseModel):
+    charge_point_id: int
+    connector_id: int
+    limit_a: float = Field(description="the limit intended this cycle")
+    delivered_a: float | None = Field(
+        None, description="the highest limit the charger may be running on (acknowledged)"
+    )
+    binding: Binding = Field(description="the constraint that set the limit")
+    node: str | None = None
+    phase: int | None = None
+    detail: str = ""
+
+
+class LiveOut(BaseModel):
+    at: datetime
+    fail_safe: bool
+    total_a: float
+    limit: PhasesOut = Field(description="what the chargers may use together, per phase")
+    building_load: PhasesOut | None
+    charging: PhasesOut = Field(description="what the chargers draw, per grid phase")
+    connectors: list[ConnectorLimitOut]
+
+
+class HistoryPointOut(BaseModel):
+    at: datetime
+    fail_safe: bool
+    limit: PhasesOut
+    building_load: PhasesOut | None
+    charging: PhasesOut
+
+
+def _connectors(
+    decisions: Mapping[ConnectorKey, ConnectorDecision], delivered: Mapping[ConnectorKey, float]
+) -> list[ConnectorLimitOut]:
+    return [
+        ConnectorLimitOut(
+            charge_point_id=int(key.charge_point_id),
+            connector_id=key.connector_id,
+            limit_a=decision.limit_a,
+            delivered_a=delivered.get(key),
+            binding=decision.binding,
+            node=decision.node_id,
+            phase=None if decision.phase is None else int(decision.phase),
+            detail=decision.detail,
+        )
+        for key, decision in sorted(decisions.items())
+    ]
+
+
+@router.get("/groups/{group_id}/live", response_model=LiveOut | None)
+async def live(group_id: int, actor: ActorDep, container: ContainerDep) -> LiveOut | None:
+    """The last balancing cycle: limit, building load and charging current per phase, and
+    each connector's limit with the constraint that bound it (null before the first)."""
+    group = await container.groups.get(actor, group_id)
+    view = container.balancing.view(group_id)
+    if view is None:
+        return None
+    allocation = view.allocation
+    return LiveOut(
+        at=view.at,
+        fail_safe=allocation.fail_safe,
+        total_a=group.settings.total_a,
+        limit=PhasesOut.of(allocation.available.per_node[ROOT_NODE]),
+        building_load=None if view.building_load is None else PhasesOut.of(view.building_load),
+        charging=PhasesOut.of(view.charging),
+        connectors=_connectors(allocation.decisions, view.delivered_a),
+    )
+
+
+@router.get("/groups/{group_id}/history", response_model=list[HistoryPointOut])
+async def history(
+    group_id: int,
+    actor: ActorDep,
+    container: ContainerDep,
+    minutes: Annotated[int, Query(ge=1, le=7 * 24 * 60)] = 60,
+    points: Annotated[int, Query(ge=10, le=2000)] = 360,
+) -> list[HistoryPointOut]:
+    """Recorded decisions over the last ``minutes``, thinned to at most ``points``."""
+    await container.groups.get(actor, group_id)
+    until = container.clock.now()
+    records = await container.balancing.recorder.history(
+        group_id, until - timedelta(minutes=minutes), until, points
+    )
+    return [
+        HistoryPointOut(
+            at=r.at,
+            fail_safe=r.fail_safe,
+            limit=PhasesOut.of(r.available),
+            building_load=None if r.building_load is None else PhasesOut.of(r.building_load),
+            charging=PhasesOut.of(r.charging),
+        )
+        for r in records
+    ]

@@ -2,8 +2,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from amphub.application.charging.credentials import generate_charge_point_password
 from amphub.entrypoints.api.deps import ActorDep, ContainerDep, PageDep
-from amphub.entrypoints.api.schemas import ChargePointIn, ChargePointOut, SiteIn, SiteOut
+from amphub.entrypoints.api.schemas import (
+    ChargePointCreatedOut,
+    ChargePointIn,
+    ChargePointOut,
+    SiteIn,
+    SiteOut,
+)
 
 router = APIRouter(tags=["sites"])
 
@@ -31,10 +38,15 @@ async def delete_site(site_id: int, actor: ActorDep, container: ContainerDep) ->
     return Response(status_code=204)
 
 
-@router.post("/sites/{site_id}/charge-points", response_model=ChargePointOut, status_code=201)
+@router.post(
+    "/sites/{site_id}/charge-points", response_model=ChargePointCreatedOut, status_code=201
+)
 async def create_charge_point(
     site_id: int, body: ChargePointIn, actor: ActorDep, container: ContainerDep
-) -> ChargePointOut:
-    return ChargePointOut.of(
-        await container.tenancy.create_charge_point(actor, site_id, body.to_domain())
+) -> ChargePointCreatedOut:
+    """Register a charge point; its OCPP password is generated and shown once."""
+    password = generate_charge_point_password()
+    created = await container.tenancy.create_charge_point(
+        actor, site_id, body.to_domain(), container.charge_point_passwords.hash(password)
     )
+    return ChargePointCreatedOut(**ChargePointOut.of(created).model_dump(), ocpp_password=password)
