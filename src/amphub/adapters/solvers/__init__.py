@@ -1,0 +1,1 @@
+"""LP solvers for the price planner (HiGHS through highspy)."""
