@@ -114,7 +114,7 @@ def test_shares_are_max_min_fair_and_waste_nothing(
         ), f"{config.key} at {limit} A has no bottleneck"
 
 
-@FAST
+@settings(FAST, max_examples=60)
 @given(group=groups(), data=st.data())
 def test_allocation_is_deterministic(group: BalancingGroup, data: st.DataObject) -> None:
     (cycle,) = data.draw(cycles(group, 1))

@@ -191,7 +191,7 @@ class Site(RuleBasedStateMachine):
 
 
 Site.TestCase.settings = settings(
-    max_examples=60,
+    max_examples=100,
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
