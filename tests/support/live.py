@@ -46,6 +46,8 @@ class LiveServer:
     settings: Settings
     container: Container
     loop: asyncio.AbstractEventLoop
+    stop: Callable[[], None]
+    """Stop the server now (as if killed between two cycles); idempotent."""
 
     def call(self, work: Callable[[Container], Awaitable[Any]]) -> Any:
         """Run a coroutine on the server's own loop (e.g. to seed through its services)."""
@@ -79,9 +81,14 @@ def live_server(settings: Settings, *, migrate_first: bool = True) -> Iterator[L
     if not ready.wait(30):
         raise RuntimeError("amphub did not start within 30 s")
     loop: asyncio.AbstractEventLoop = holder["loop"]
+
+    def stop() -> None:
+        if thread.is_alive():
+            loop.call_soon_threadsafe(holder["task"].cancel)
+            thread.join(30)
+
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings, holder["container"], loop)
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, holder["container"], loop, stop)
     finally:
-        loop.call_soon_threadsafe(holder["task"].cancel)
-        thread.join(30)
+        stop()
         sock.close()
