@@ -29,6 +29,8 @@ class GroupIndex:
     parent: tuple[int, ...]
     """Parent node of each node; -1 for the root."""
     children: tuple[tuple[int, ...], ...]
+    subtree_end: tuple[int, ...]
+    """Node n's subtree is the nodes n .. subtree_end[n] - 1 (pre-order numbering)."""
     node_limit_currents: tuple[PhaseCurrents, ...]
     node_limits: tuple[float, ...]
     """Per constraint: the node's own limit on that phase (A)."""
@@ -104,11 +106,16 @@ def build_index(root: GroupNode) -> GroupIndex:
         kinds.append(kind)
         paths.append(path)
 
+    subtree_end = list(range(1, len(node_ids) + 1))
+    for n in range(len(node_ids) - 1, 0, -1):
+        subtree_end[parent[n]] = max(subtree_end[parent[n]], subtree_end[n])
+
     configs = tuple(config for config, _ in placed)
     return GroupIndex(
         node_ids=tuple(node_ids),
         parent=tuple(parent),
         children=tuple(tuple(c) for c in children),
+        subtree_end=tuple(subtree_end),
         node_limit_currents=tuple(node_limit_currents),
         node_limits=tuple(node_limits),
         configs=configs,
