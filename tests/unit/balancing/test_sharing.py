@@ -263,3 +263,15 @@ def test_a_connector_without_a_vehicle_gets_nothing() -> None:
     allocation = site.run(SETTLE)
     assert allocation.limits_a[key(2)] == 0.0
     assert allocation.decisions[key(2)].binding is Binding.NO_VEHICLE
+
+
+def test_reserved_current_of_an_unsteerable_connector_comes_off_every_node_above_it() -> None:
+    sub = node("sub", 32.0, three_phase(1), one_phase(2, rotation=PhaseRotation.L3L1L2))
+    g = group(node("root", 40.0, three_phase(3), children=(sub,)))
+    snapshot = BalancingInput(
+        MeterSnapshot(PhaseCurrents.zero(), T0), {}, reserved={key(2): 10.0, key(1): 0.0}
+    )
+    available = available_currents(g, snapshot, T0).per_node
+    # The single-phase connector sits on grid L3 (its charger L1 is wired to L3).
+    assert available["sub"] == PhaseCurrents(32.0, 32.0, 22.0)
+    assert available["root"] == PhaseCurrents(40.0, 40.0, 30.0)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from amphub.domain.balancing.available import _available
+from amphub.domain.balancing.available import available_and_room
 from amphub.domain.balancing.ceilings import Ceilings, ceilings
 from amphub.domain.balancing.decision import (
     FORGOTTEN,
@@ -50,7 +50,7 @@ def allocate(
 ) -> Allocation:
     """Limits for every connector of ``group``; pass the result's ``memory`` to the next call."""
     index = group.index
-    available, room = _available(group, snapshot, now)
+    available, room = available_and_room(group, snapshot, now)
     start = ceilings(index, snapshot, memory, now, settings)
     running, paused = select_running(index, start, snapshot, room, now, settings)
     shares, stopped = _share(index, running, start.ceiling_a, room, settings.resolution_a)

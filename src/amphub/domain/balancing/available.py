@@ -28,10 +28,10 @@ def available_currents(
 ) -> AvailableCurrents:
     """The available current of every node (by node id). Also the figure a locally managed
     group sends its master charge point: ``per_node[root.node_id]``."""
-    return _available(group, snapshot, now)[0]
+    return available_and_room(group, snapshot, now)[0]
 
 
-def _available(
+def available_and_room(
     group: BalancingGroup, snapshot: BalancingInput, now: datetime
 ) -> tuple[AvailableCurrents, list[float]]:
     """The public value plus the flat per-constraint list the allocator uses."""
