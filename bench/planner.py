@@ -166,7 +166,7 @@ def scenario(
                 arrival,
                 departure,
                 trip.energy_kwh * 1000.0,
-            )  # fmt: skip
+            )
         )
         configs.append(config)
     children = tuple(
