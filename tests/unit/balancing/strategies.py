@@ -76,6 +76,7 @@ class Cycle:
     meter_age: timedelta
     cars: dict[ConnectorKey, ConnectorLive]
     caps: dict[ConnectorKey, ExternalCap]
+    reserved: dict[ConnectorKey, float]
 
 
 @st.composite
@@ -90,14 +91,19 @@ def cycles(draw: st.DrawFn, group: BalancingGroup, count: int) -> list[Cycle]:
         now += after
         cars: dict[ConnectorKey, ConnectorLive] = {}
         caps: dict[ConnectorKey, ExternalCap] = {}
+        reserved: dict[ConnectorKey, float] = {}
         for config in group.connectors:
             state = draw(states)
             since = now - timedelta(seconds=draw(st.sampled_from([0, 20, 40, 400])))
             measured = draw(phase_currents(-2.0, 40.0))
             cars[config.key] = ConnectorLive(state, since, measured, since)
-            if draw(st.integers(0, 5)) == 0:
+            roll = draw(st.integers(0, 7))
+            if roll == 0:
                 caps[config.key] = ExternalCap(draw(st.floats(0.0, 40.0)), "test")
+            elif roll == 1:  # its charger is offline: reserved at what it may draw, not steered
+                reserved[config.key] = draw(st.floats(0.0, 20.0))
+                caps[config.key] = ExternalCap(0.0, "offline")
         meter = draw(st.none() | phase_currents(-100.0, 150.0))
         age = timedelta(seconds=draw(st.sampled_from([0, 10, 59, 61, 300])))
-        out.append(Cycle(after, meter, age, cars, caps))
+        out.append(Cycle(after, meter, age, cars, caps, reserved))
     return out

@@ -41,7 +41,7 @@ def test_every_cycle_keeps_the_invariant_and_the_ranges(
         meter = (
             None if cycle.meter_a is None else MeterSnapshot(cycle.meter_a, now - cycle.meter_age)
         )
-        snapshot = BalancingInput(meter, cycle.cars, cycle.caps)
+        snapshot = BalancingInput(meter, cycle.cars, cycle.caps, cycle.reserved)
         allocation = allocate(group, snapshot, memory, now)
         memory = allocation.memory
 
