@@ -6,6 +6,9 @@ scope (not the route's), change it, write the audit entry, commit. One transacti
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from amphub.application.access import Actor, require, require_visible
@@ -16,11 +19,39 @@ from amphub.domain.errors import Conflict, Forbidden, InvalidValue, NotFound
 from amphub.domain.roles import Action, Membership, Role, Scope, may_grant
 from amphub.domain.tenancy import ChargePoint, ChargePointSpec, Operator, Site, SiteSpec, Team, User
 
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePointsChanged:
+    """Charge points that were registered or edited (moved to another site, brand or model
+    corrected), and sites whose country or bidding zone changed: rules that depend on where
+    a charge point stands and what it is (PowerBank's DK2 auto-enrolment) look again."""
+
+    charge_point_ids: tuple[int, ...] = ()
+    site_ids: tuple[int, ...] = ()
+
+
+ChangeListener = Callable[[ChargePointsChanged], Awaitable[None]]
+"""Awaited after the change is committed. A failing listener is logged and does not undo
+or fail the change."""
+
 
 class TenancyService:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._change_listeners: list[ChangeListener] = []
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        self._change_listeners.append(listener)
+
+    async def _changed(self, changed: ChargePointsChanged) -> None:
+        for listener in self._change_listeners:
+            try:
+                await listener(changed)
+            except Exception:
+                LOGGER.exception("charge point listener %r failed on %s", listener, changed)
 
     async def _audit(
         self,
@@ -246,6 +277,8 @@ class TenancyService:
                 new=snapshot(spec),
             )
             await uow.commit()
+        if (spec.country, spec.bidding_zone) != (site.spec.country, site.spec.bidding_zone):
+            await self._changed(ChargePointsChanged(site_ids=(site_id,)))
         return Site(site.id, site.team_id, site.operator_id, spec)
 
     async def delete_site(self, actor: Actor, site_id: int) -> None:
@@ -312,6 +345,7 @@ class TenancyService:
                 new=snapshot(spec),
             )
             await uow.commit()
+        await self._changed(ChargePointsChanged(charge_point_ids=(charge_point.id,)))
         return charge_point
 
     async def list_charge_points(self, actor: Actor, search: str, page: Page) -> list[ChargePoint]:
@@ -347,6 +381,7 @@ class TenancyService:
                 new={"site_id": target_site_id, **snapshot(spec)},
             )
             await uow.commit()
+        await self._changed(ChargePointsChanged(charge_point_ids=(charge_point_id,)))
         return ChargePoint(
             current.id, target_site_id, target.team_id, target.operator_id, spec, current.created_at
         )
