@@ -13,10 +13,12 @@ from amphub.adapters.store.charging import SqlChargingStore
 from amphub.adapters.store.database import create_engine, session_factory
 from amphub.adapters.store.decisions import SqlDecisionRecorder
 from amphub.adapters.store.metering import SqlMeterDirectory, SqlReadingRecorder
+from amphub.adapters.store.powerbank import SqlPowerBankUnitOfWork
 from amphub.adapters.store.uow import SqlUnitOfWork
 from amphub.application.auth import AuthService
 from amphub.application.balancing.controller import ControllerSettings
 from amphub.application.balancing.service import BalancingService
+from amphub.application.charge_point_ops import ChargePointOperations
 from amphub.application.charging.commands import CommandService
 from amphub.application.charging.credentials import ChargePointPasswordHasher
 from amphub.application.charging.live import LiveChargerState
@@ -28,6 +30,9 @@ from amphub.application.meter_auth import MeterAuthenticator
 from amphub.application.meter_registry import MeterRegistry
 from amphub.application.metering import MeterIngestion
 from amphub.application.ports import Clock, SecretHasher, SystemClock
+from amphub.application.powerbank.catalogue import PowerBankCatalogue
+from amphub.application.powerbank.programme import PowerBankProgramme
+from amphub.application.powerbank.service import PowerBankService
 from amphub.application.site_equipment import RegisteredMeter
 from amphub.application.tenancy import TenancyService
 from amphub.application.uow import UnitOfWork
@@ -57,6 +62,10 @@ class Container:
     gateway: OcppGateway
     commands: CommandService
     balancing: BalancingService
+    operations: ChargePointOperations
+    powerbank: PowerBankService
+    powerbank_catalogue: PowerBankCatalogue
+    powerbank_programme: PowerBankProgramme
     _started: bool = False
 
     def unit_of_work(self) -> UnitOfWork:
@@ -82,6 +91,7 @@ class Container:
             await self.meter_transports.stop()
             await self.ingestion.aclose()
             self._started = False
+        await self.powerbank_programme.aclose()
         await self.engine.dispose()
 
 
@@ -140,13 +150,24 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     )
     groups = GroupService(uow, clock)
     groups.add_listener(balancing.group_changed)
+    commands = CommandService(gateway.commander, chargers, charging_store, remote_starts, clock)
+    queries = ChargingQueries(charging_store, chargers)
+    def powerbank_uow() -> SqlPowerBankUnitOfWork:
+        return SqlPowerBankUnitOfWork(sessions)
+
+    # PowerBank's DK2 rule looks again at charge points that were registered, moved or
+    # re-zoned (tenancy) and at chargers that booted (brand, model, firmware now known).
+    tenancy = TenancyService(uow, clock)
+    powerbank_programme = PowerBankProgramme(powerbank_uow, clock, chargers)
+    tenancy.add_change_listener(powerbank_programme.charge_points_changed)
+    chargers.subscribe(powerbank_programme.live_event)
     return Container(
         settings=settings,
         engine=engine,
         sessions=sessions,
         clock=clock,
         hasher=hasher,
-        tenancy=TenancyService(uow, clock),
+        tenancy=tenancy,
         auth=AuthService(uow, clock, hasher),
         meters=meters,
         groups=groups,
@@ -156,11 +177,15 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         chargers=chargers,
         charging=charging,
         charging_store=charging_store,
-        charging_queries=ChargingQueries(charging_store, chargers),
+        charging_queries=queries,
         charge_point_passwords=charge_point_passwords,
         gateway=gateway,
-        commands=CommandService(gateway.commander, chargers, charging_store, remote_starts, clock),
+        commands=commands,
         balancing=balancing,
+        powerbank=PowerBankService(powerbank_uow, clock),
+        powerbank_catalogue=PowerBankCatalogue(powerbank_uow, clock, powerbank_programme),
+        powerbank_programme=powerbank_programme,
+        operations=ChargePointOperations(uow, queries, commands, clock),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 
 from amphub.application.access import Actor
 from amphub.bootstrap import Container
+from amphub.domain.charging import AuthorizationStatus, StartTransaction
 from tests.support.live import LiveServer, live_server, make_settings
 
 PASSWORD = "correct horse battery staple"
@@ -31,6 +33,7 @@ class Tenant:
     meter_serial: str = ""
     meter_pin: str = ""
     group_id: int = 0
+    transaction_id: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -115,7 +118,23 @@ def make_tenant(server: LiveServer, client: httpx.Client, name: str) -> Tenant:
     )
     assert response.status_code == 201, response.text
     tenant.group_id = response.json()["id"]
+    tenant.transaction_id = record_transaction(server, tenant.charge_point_id)
     return tenant
+
+
+def record_transaction(server: LiveServer, charge_point_id: int) -> int:
+    """A session as the OCPP gateway records it, straight through the charging store."""
+
+    async def work(container: Container) -> int:
+        now = datetime.now(UTC)
+        start = StartTransaction(1, "TAG-1", 1000.0, now)
+        result = await container.charging_store.start_transaction(
+            charge_point_id, start, AuthorizationStatus.ACCEPTED, now
+        )
+        return result.transaction_id
+
+    transaction_id: int = server.call(work)
+    return transaction_id
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,19 @@ def bodies(a: Tenant) -> dict[tuple[str, str], Any]:
         ("POST", "/api/v1/sites/{site_id}/groups"): {"name": "Intruders", "total_a": 10},
         ("PUT", "/api/v1/groups/{group_id}"): {"name": "Taken over", "total_a": 10},
         ("PUT", "/api/v1/groups/{group_id}/layout"): {"charge_point_ids": [a.charge_point_id]},
+        ("POST", "/api/v1/charge-points/{charge_point_id}/commands/remote-start"): {"id_tag": "T"},
+        ("POST", "/api/v1/charge-points/{charge_point_id}/commands/remote-stop"): {
+            "transaction_id": a.transaction_id
+        },
+        ("POST", "/api/v1/charge-points/{charge_point_id}/commands/reset"): {"kind": "hard"},
+        ("POST", "/api/v1/charge-points/{charge_point_id}/commands/trigger"): {
+            "message": "heartbeat"
+        },
+        ("POST", "/api/v1/charge-points/{charge_point_id}/configuration/read"): [],
+        ("PUT", "/api/v1/charge-points/{charge_point_id}/configuration"): {
+            "key": "HeartbeatInterval",
+            "value": "60",
+        },
     }
 
 
@@ -69,6 +82,7 @@ def ids_of(b: Tenant) -> dict[str, int]:
         "user_id": b.user_id,
         "meter_id": b.meter_id,
         "group_id": b.group_id,
+        "transaction_id": b.transaction_id,
     }
 
 
@@ -86,6 +100,7 @@ def snapshot(client: httpx.Client, b: Tenant) -> list[Any]:
         client.get(f"/api/v1/charge-points/{b.charge_point_id}", headers=h).json(),
         client.get(f"/api/v1/meters/{b.meter_id}", headers=h).json(),
         client.get(f"/api/v1/groups/{b.group_id}", headers=h).json(),
+        client.get(f"/api/v1/transactions/{b.transaction_id}", headers=h).json(),
     ]
 
 

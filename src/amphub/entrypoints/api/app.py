@@ -11,6 +11,7 @@ from amphub.entrypoints.api.routes import (
     audit,
     auth,
     charge_points,
+    charging,
     groups,
     meters,
     operators,
@@ -23,7 +24,7 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (auth, operators, teams, sites, charge_points, meters, groups, audit):
+    for module in (auth, operators, teams, sites, charge_points, charging, meters, groups, audit):
         router.include_router(module.router)
     return router
 

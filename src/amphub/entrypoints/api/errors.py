@@ -8,6 +8,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from amphub.application.auth import InvalidCredentials, TooManyAttempts
+from amphub.application.charging.errors import (
+    ChargerOffline,
+    CommandError,
+    CommandFailed,
+    CommandNotSupported,
+    CommandRejected,
+    CommandTimedOut,
+)
 from amphub.application.meter_auth import MeterAuthRateLimited
 from amphub.domain.errors import Conflict, Forbidden, InvalidValue, NotFound
 
@@ -21,7 +29,25 @@ def _field_error(status: int, location: str, field: str, message: str, kind: str
     )
 
 
+_COMMAND_STATUS: list[tuple[type[CommandError], int]] = [
+    (ChargerOffline, 409),
+    (CommandTimedOut, 504),
+    (CommandRejected, 409),
+    (CommandNotSupported, 422),
+    (CommandFailed, 502),
+]
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CommandError)
+    async def command_failed(_: Request, error: CommandError) -> JSONResponse:
+        """The charger did not do it: offline (409), no answer in time (504; it may have
+        acted), refused (409), cannot (422), or answered with an error (502)."""
+        status = next((code for kind, code in _COMMAND_STATUS if isinstance(error, kind)), 502)
+        return JSONResponse(
+            status_code=status, content={"detail": str(error), "error": type(error).__name__}
+        )
+
     @app.exception_handler(InvalidValue)
     async def invalid(_: Request, error: InvalidValue) -> JSONResponse:
         return _field_error(422, "body", error.field, error.message, "value_error")
