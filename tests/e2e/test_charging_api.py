@@ -42,8 +42,11 @@ async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def new_charger(client: httpx.AsyncClient, tenant: Tenant, identity: str) -> tuple[int, str]:
-    body = {"ocpp_identity": identity, "serial_number": f"SN-{identity}",
-            "connectors": [{"connector_id": 1, "phases": 3, "max_current_a": 16}]}  # fmt: skip
+    body = {
+        "ocpp_identity": identity,
+        "serial_number": f"SN-{identity}",
+        "connectors": [{"connector_id": 1, "phases": 3, "max_current_a": 16}],
+    }
     response = await client.post(
         f"/api/v1/sites/{tenant.site_id}/charge-points", json=body, headers=tenant.headers
     )
@@ -67,9 +70,22 @@ async def test_status_commands_and_sessions(
     assert response.status_code == 409 and response.json()["error"] == "ChargerOffline"
 
     async with charger_16(url, "API-16", password) as charger:
-        await charger.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="AC11",
-                                                 charge_point_serial_number="SN-API-16", firmware_version="1.2.3"))  # fmt: skip
-        await charger.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing", timestamp=iso(datetime.now(UTC))))  # fmt: skip
+        await charger.call(
+            call.BootNotification(
+                charge_point_vendor="Acme",
+                charge_point_model="AC11",
+                charge_point_serial_number="SN-API-16",
+                firmware_version="1.2.3",
+            )
+        )
+        await charger.call(
+            call.StatusNotification(
+                connector_id=1,
+                error_code="NoError",
+                status="Preparing",
+                timestamp=iso(datetime.now(UTC)),
+            )
+        )
 
         async def shown() -> bool:
             data = (await client.get(status_url, headers=tenant.headers)).json()
@@ -83,19 +99,50 @@ async def test_status_commands_and_sessions(
 
         response = await client.post(
             f"/api/v1/charge-points/{cp_id}/commands/remote-start",
-            json={"id_tag": "CARD-9", "connector_id": 1}, headers=tenant.headers,
-        )  # fmt: skip
+            json={"id_tag": "CARD-9", "connector_id": 1},
+            headers=tenant.headers,
+        )
         assert response.status_code == 202, response.text
         assert ("RemoteStartTransaction", {"id_tag": "CARD-9", "connector_id": 1}) in [
             (a, {k: v for k, v in p.items() if k in ("id_tag", "connector_id")})
             for a, p in charger.answers.received
         ]
-        started = await charger.call(call.StartTransaction(connector_id=1, id_tag="CARD-9", meter_start=5000, timestamp=iso(datetime.now(UTC))))  # fmt: skip
-        await charger.call(call.MeterValues(connector_id=1, transaction_id=started.transaction_id, meter_value=[{
-            "timestamp": iso(datetime.now(UTC)),
-            "sampledValue": [{"value": "7.5", "measurand": "Current.Import", "phase": "L1", "unit": "A"},
-                             {"value": "5600", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]))  # fmt: skip
-        await charger.call(call.StopTransaction(transaction_id=started.transaction_id, meter_stop=9000, timestamp=iso(datetime.now(UTC))))  # fmt: skip
+        started = await charger.call(
+            call.StartTransaction(
+                connector_id=1, id_tag="CARD-9", meter_start=5000, timestamp=iso(datetime.now(UTC))
+            )
+        )
+        await charger.call(
+            call.MeterValues(
+                connector_id=1,
+                transaction_id=started.transaction_id,
+                meter_value=[
+                    {
+                        "timestamp": iso(datetime.now(UTC)),
+                        "sampledValue": [
+                            {
+                                "value": "7.5",
+                                "measurand": "Current.Import",
+                                "phase": "L1",
+                                "unit": "A",
+                            },
+                            {
+                                "value": "5600",
+                                "measurand": "Energy.Active.Import.Register",
+                                "unit": "Wh",
+                            },
+                        ],
+                    }
+                ],
+            )
+        )
+        await charger.call(
+            call.StopTransaction(
+                transaction_id=started.transaction_id,
+                meter_stop=9000,
+                timestamp=iso(datetime.now(UTC)),
+            )
+        )
 
         charger.answers.status = "Rejected"
         response = await client.post(
@@ -108,15 +155,18 @@ async def test_status_commands_and_sessions(
 
         response = await client.put(
             f"/api/v1/charge-points/{cp_id}/configuration",
-            json={"key": "HeartbeatInterval", "value": "120"}, headers=tenant.headers,
-        )  # fmt: skip
+            json={"key": "HeartbeatInterval", "value": "120"},
+            headers=tenant.headers,
+        )
         assert response.status_code == 200 and response.json() == {"outcome": "accepted"}
 
         # A Team Member sees the charger but may not command it; nothing reaches the charger.
         member_id = create_user(server, "viewer-c@example.com")
-        await client.put(f"/api/v1/operators/{tenant.operator_id}/members",
-                         json={"user_id": member_id, "team_id": tenant.team_id, "role": "team_member"},
-                         headers=tenant.headers)  # fmt: skip
+        await client.put(
+            f"/api/v1/operators/{tenant.operator_id}/members",
+            json={"user_id": member_id, "team_id": tenant.team_id, "role": "team_member"},
+            headers=tenant.headers,
+        )
         viewer = {
             "Authorization": f"Bearer {login(httpx.Client(base_url=server.base_url), 'viewer-c@example.com')}"
         }
