@@ -152,6 +152,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     groups.add_listener(balancing.group_changed)
     commands = CommandService(gateway.commander, chargers, charging_store, remote_starts, clock)
     queries = ChargingQueries(charging_store, chargers)
+
     def powerbank_uow() -> SqlPowerBankUnitOfWork:
         return SqlPowerBankUnitOfWork(sessions)
 
