@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from amphub.adapters.ocpp.server import OcppGateway, OcppServerConfig
 from amphub.adapters.store.charging import SqlChargingStore
+from amphub.adapters.store.charging_queries import SqlIdTagAllowList
 from amphub.adapters.store.database import create_engine, session_factory
 from amphub.adapters.store.registry import Base
 from amphub.adapters.store.uow import SqlUnitOfWork
@@ -108,7 +109,9 @@ class Harness:
         return gateway
 
     async def stop(self) -> None:
+        """Stop the current gateway as a process would: sockets closed, writer stopped."""
         await self.current.gateway.stop()
+        await self.current.store.close()
 
     async def add_charge_point(
         self, identity: str, connectors: int = 2, phases: int = 3
@@ -134,7 +137,8 @@ class Harness:
         return created.charge_point.id, created.password
 
     async def allow(self, id_tag: str) -> None:
-        await self.current.store.put_id_tag(IdTagEntry(self.team_id, id_tag), datetime.now(UTC))
+        allow_list = SqlIdTagAllowList(self.sessions)
+        await allow_list.put_id_tag(IdTagEntry(self.team_id, id_tag), datetime.now(UTC))
 
 
 def fast_config(**overrides: Any) -> OcppServerConfig:
@@ -164,4 +168,5 @@ async def harness(sqlite_url: str, request: pytest.FixtureRequest) -> AsyncItera
     finally:
         for gateway in harness.running:
             await gateway.gateway.stop()
+            await gateway.store.close()
         await engine.dispose()

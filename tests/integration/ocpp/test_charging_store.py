@@ -4,6 +4,8 @@ timestamp order, and an unreachable database surfaces as StoreUnavailable."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from amphub.adapters.store.charging import SqlChargingStore
+from amphub.adapters.store.charging_queries import SqlIdTagAllowList
 from amphub.adapters.store.charging_tables import (
     MeterValueRow,
     TransactionEventRow,
@@ -64,9 +67,20 @@ async def seed(
     )
     await tenancy.create_charge_point(system, site.id, spec, "sha256$00$00")
     store = SqlChargingStore(sessions)
+    OPEN.append(store)
     record = await store.find_by_identity(identity)
     assert record is not None
     return store, record
+
+
+@pytest.fixture(autouse=True)
+async def _close_stores() -> AsyncIterator[None]:
+    yield
+    while OPEN:
+        await OPEN.pop().close()
+
+
+OPEN: list[SqlChargingStore] = []
 
 
 async def count(engine: AsyncEngine, row: type) -> int:
@@ -259,6 +273,29 @@ async def test_meter_values_are_stored_once_with_their_transaction(engine: Async
     assert await store.transactions([cp], limit=10, after_id=started.transaction_id) == []
 
 
+async def test_meter_values_of_many_chargers_commit_together_and_fail_alone(
+    engine: AsyncEngine,
+) -> None:
+    store, record = await seed(engine)
+    cp = record.charge_point_id
+    started = await store.start_transaction(
+        cp, StartTransaction(1, "t", 0.0, NOW), AuthorizationStatus.ACCEPTED, NOW
+    )
+
+    async def send(n: int, charge_point_id: int) -> int | None:
+        reading = MeterReading(NOW + timedelta(seconds=n), energy_wh=float(n))
+        return await store.record_meter_values(
+            charge_point_id, 1 + n % 2, str(started.transaction_id), [reading], NOW
+        )
+
+    results = await asyncio.gather(
+        *(send(n, cp if n != 17 else cp + 999) for n in range(200)), return_exceptions=True
+    )
+    assert isinstance(results[17], StoreUnavailable)  # no such charge point: fails alone
+    assert all(r == started.transaction_id for i, r in enumerate(results) if i != 17)
+    assert await count(engine, MeterValueRow) == 199
+
+
 async def test_boot_heartbeat_connection_and_status_are_remembered(engine: AsyncEngine) -> None:
     store, record = await seed(engine)
     cp = record.charge_point_id
@@ -298,23 +335,27 @@ async def test_boot_heartbeat_connection_and_status_are_remembered(engine: Async
 async def test_the_allow_list(engine: AsyncEngine) -> None:
     store, record = await seed(engine)
     team = record.team_id
-    await store.put_id_tag(IdTagEntry(team, "card-1", label="Anna"), NOW)
-    await store.put_id_tag(IdTagEntry(team, "CARD-1", blocked=True, label="Anna (lost)"), NOW)
-    await store.put_id_tag(IdTagEntry(team, "card-2", expires_at=NOW), NOW)
+    allow_list = SqlIdTagAllowList(session_factory(engine))
+    await allow_list.put_id_tag(IdTagEntry(team, "card-1", label="Anna"), NOW)
+    await allow_list.put_id_tag(IdTagEntry(team, "CARD-1", blocked=True, label="Anna (lost)"), NOW)
+    await allow_list.put_id_tag(IdTagEntry(team, "card-2", expires_at=NOW), NOW)
     found = await store.find_id_tag(team, "Card-1")
     assert found == IdTagEntry(team, "CARD-1", blocked=True, label="Anna (lost)")
-    assert [e.id_tag for e in await store.list_id_tags(team)] == ["CARD-1", "CARD-2"]
+    assert [e.id_tag for e in await allow_list.list_id_tags(team)] == ["CARD-1", "CARD-2"]
     assert await store.find_id_tag(team + 1, "card-1") is None
-    assert await store.remove_id_tag(team, "card-1")
-    assert not await store.remove_id_tag(team, "card-1")
+    assert await allow_list.remove_id_tag(team, "card-1")
+    assert not await allow_list.remove_id_tag(team, "card-1")
 
 
 async def test_an_unreachable_database_is_store_unavailable() -> None:
     engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
     store = SqlChargingStore(session_factory(engine))
+    OPEN.append(store)
     try:
         with pytest.raises(StoreUnavailable):
             await store.record_heartbeat(1, NOW)
+        with pytest.raises(StoreUnavailable):
+            await store.record_meter_values(1, 1, "5", [MeterReading(NOW, energy_wh=1.0)], NOW)
         with pytest.raises(StoreUnavailable):
             await store.find_by_identity("CP-1")
     finally:

@@ -185,6 +185,7 @@ def fuzzing(sqlite_url: str) -> Iterator[tuple[LoopThread, Fuzzing]]:
         await asyncio.gather(fuzz.task, return_exceptions=True)
         await fuzz.stack.aclose()
         await fuzz.gateway.gateway.stop()
+        await fuzz.gateway.store.close()
         await engine.dispose()
 
     try:

@@ -73,4 +73,5 @@ async def test_a_restart_in_the_middle_of_a_transaction(harness: Harness, sqlite
         assert still_running.stopped_at is None
     finally:
         await restarted.gateway.stop()
+        await restarted.store.close()
         await engine.dispose()

@@ -1,31 +1,32 @@
 """SQL repositories of the charging use cases, on SQLite and PostgreSQL.
 
-:class:`SqlChargingStore` implements the directory, the transaction store, the id-tag allow
-list and the read models of :mod:`amphub.application.charging`. Each method is one database
-transaction, committed before it returns. Whatever goes wrong on the way to the database
-surfaces as :class:`StoreUnavailable`: the OCPP gateway answers InternalError and the
-charger retries the message later, which the natural keys make harmless.
+:class:`SqlChargingStore` implements the directory and the transaction store of
+:mod:`amphub.application.charging`, and inherits the read models of
+:mod:`.charging_queries` (where the allow list's upkeep lives too). Each method is one
+database transaction, committed before it returns (meter values in a group commit, see
+:mod:`.charging_writer`). Whatever goes wrong on the way to the database surfaces as
+:class:`StoreUnavailable`: the OCPP gateway answers InternalError and the charger retries
+the message later, which the natural keys make harmless.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from amphub.adapters.store.charging_queries import SqlChargingQueries
 from amphub.adapters.store.charging_rows import (
-    reading_from_row,
+    clip,
+    insert_new,
     reading_values,
+    store_session,
     summary_from_json,
     summary_to_json,
-    transaction_record,
 )
 from amphub.adapters.store.charging_tables import (
     ChargePointStateRow,
@@ -37,13 +38,12 @@ from amphub.adapters.store.charging_tables import (
     TransactionQuarantineRow,
     TransactionRow,
 )
+from amphub.adapters.store.charging_writer import MeterValuesWrite, MeterValuesWriter
 from amphub.adapters.store.tables import ChargePointRow, ConnectorRow, SiteRow, TeamRow
-from amphub.application.charging.errors import StoreUnavailable
 from amphub.application.charging.ports import (
     ActiveTransaction,
     BootReport,
     ChargePointRecord,
-    ConnectorReading,
     ConnectorRecord,
     EventResult,
     SecurityEvent,
@@ -51,7 +51,6 @@ from amphub.application.charging.ports import (
     StatusReport,
     StopResult,
 )
-from amphub.application.charging.queries import BootRecord, ChargePointState, TransactionRecord
 from amphub.domain.charging import (
     AuthorizationStatus,
     BootStatus,
@@ -69,38 +68,21 @@ V16 = "1.6"
 V201 = "2.0.1"
 
 
-def _clip(text: str, length: int) -> str:
-    return text[:length]
-
-
 def _active(row: TransactionRow) -> ActiveTransaction:
     return ActiveTransaction(
         row.id, row.charge_point_id, row.connector_id, row.transaction_ref or ""
     )
 
 
-class SqlChargingStore:
+class SqlChargingStore(SqlChargingQueries):
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+        super().__init__(sessions)
+        self._meter_values = MeterValuesWriter(self._writing, self._write_meter_values)
+        self._transaction_ids: dict[tuple[int, str], int] = {}
+        """(charge point, charger's transaction reference) → id: never changes once found."""
 
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        try:
-            async with self._sessions() as session:
-                yield session
-        except (SQLAlchemyError, OSError, TimeoutError) as error:
-            raise StoreUnavailable(f"{type(error).__name__}: {error}") from error
-
-    @staticmethod
-    async def _insert_new(
-        session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]
-    ) -> None:
-        """Insert rows, skipping those whose natural key is stored already (a retry)."""
-        if not rows:
-            return
-        dialect = session.get_bind().dialect.name
-        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        await session.execute(insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+    def _writing(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return store_session(self._sessions, write=True)
 
     @staticmethod
     async def _state(session: AsyncSession, charge_point_id: int) -> ChargePointStateRow:
@@ -128,7 +110,7 @@ class SqlChargingStore:
             for reading in readings
         ]
         keys = ("charge_point_id", "connector_id", "at", "context")
-        await self._insert_new(session, MeterValueRow.__table__, rows, keys)  # type: ignore[arg-type]
+        await insert_new(session, MeterValueRow.__table__, rows, keys)  # type: ignore[arg-type]
 
     # -- directory ---------------------------------------------------------------------------
 
@@ -167,7 +149,7 @@ class SqlChargingStore:
     async def record_connection(
         self, charge_point_id: int, ocpp_version: str, connected: bool, at: datetime
     ) -> None:
-        async with self._session() as session:
+        async with self._writing() as session:
             state = await self._state(session, charge_point_id)
             state.ocpp_version = ocpp_version
             state.connected = connected
@@ -181,19 +163,19 @@ class SqlChargingStore:
         self, charge_point_id: int, boot: BootReport, status: BootStatus, at: datetime
     ) -> None:
         """Also overwrites the charge point's brand, model and firmware (SPEC §1)."""
-        async with self._session() as session:
+        async with self._writing() as session:
             state = await self._state(session, charge_point_id)
             state.boot_status = status.value
             state.boot_at = at
-            state.boot_reason = _clip(boot.reason, 40)
-            state.vendor = _clip(boot.vendor, 50)
-            state.model = _clip(boot.model, 50)
-            state.serial_number = _clip(boot.serial_number, 50)
-            state.firmware_version = _clip(boot.firmware_version, 50)
-            state.iccid = _clip(boot.iccid, 20)
-            state.imsi = _clip(boot.imsi, 20)
-            state.meter_type = _clip(boot.meter_type, 25)
-            state.meter_serial_number = _clip(boot.meter_serial_number, 25)
+            state.boot_reason = clip(boot.reason, 40)
+            state.vendor = clip(boot.vendor, 50)
+            state.model = clip(boot.model, 50)
+            state.serial_number = clip(boot.serial_number, 50)
+            state.firmware_version = clip(boot.firmware_version, 50)
+            state.iccid = clip(boot.iccid, 20)
+            state.imsi = clip(boot.imsi, 20)
+            state.meter_type = clip(boot.meter_type, 25)
+            state.meter_serial_number = clip(boot.meter_serial_number, 25)
             charge_point = await session.get(ChargePointRow, charge_point_id)
             if charge_point is not None:
                 charge_point.brand = state.vendor
@@ -202,7 +184,7 @@ class SqlChargingStore:
             await session.commit()
 
     async def record_heartbeat(self, charge_point_id: int, at: datetime) -> None:
-        async with self._session() as session:
+        async with self._writing() as session:
             state = await self._state(session, charge_point_id)
             state.last_heartbeat_at = at
             await session.commit()
@@ -211,7 +193,7 @@ class SqlChargingStore:
         self, charge_point_id: int, report: StatusReport, received_at: datetime
     ) -> None:
         """Keeps the newest status per connector; an older one (sent offline) is ignored."""
-        async with self._session() as session:
+        async with self._writing() as session:
             row = await session.get(ConnectorStatusRow, (charge_point_id, report.connector_id))
             if row is None:
                 row = ConnectorStatusRow(
@@ -221,9 +203,9 @@ class SqlChargingStore:
             elif row.at > report.at:
                 return
             row.status = report.status.value
-            row.error_code = _clip(report.error_code, 50)
-            row.info = _clip(report.info, 50)
-            row.vendor_error_code = _clip(report.vendor_error_code, 255)
+            row.error_code = clip(report.error_code, 50)
+            row.info = clip(report.info, 50)
+            row.vendor_error_code = clip(report.vendor_error_code, 255)
             row.at = report.at
             row.received_at = received_at
             await session.commit()
@@ -231,16 +213,16 @@ class SqlChargingStore:
     async def record_security_event(
         self, charge_point_id: int, event: SecurityEvent, received_at: datetime
     ) -> None:
-        async with self._session() as session:
+        async with self._writing() as session:
             row = {
                 "charge_point_id": charge_point_id,
-                "kind": _clip(event.kind, 50),
+                "kind": clip(event.kind, 50),
                 "at": event.at,
                 "tech_info": event.tech_info,
                 "received_at": received_at,
             }
             table = SecurityEventRow.__table__
-            await self._insert_new(session, table, [row], ("charge_point_id", "kind", "at"))  # type: ignore[arg-type]
+            await insert_new(session, table, [row], ("charge_point_id", "kind", "at"))  # type: ignore[arg-type]
             await session.commit()
 
     # -- id tags -----------------------------------------------------------------------------
@@ -255,37 +237,6 @@ class SqlChargingStore:
             if row is None:
                 return None
             return IdTagEntry(row.team_id, row.id_tag, row.blocked, row.expires_at, row.label)
-
-    async def put_id_tag(self, entry: IdTagEntry, at: datetime) -> None:
-        tag = normalise_id_tag(entry.id_tag)
-        async with self._session() as session:
-            row = await session.scalar(
-                select(IdTagRow).where(IdTagRow.team_id == entry.team_id, IdTagRow.id_tag == tag)
-            )
-            if row is None:
-                row = IdTagRow(team_id=entry.team_id, id_tag=tag, created_at=at)
-                session.add(row)
-            row.blocked = entry.blocked
-            row.expires_at = entry.expires_at
-            row.label = _clip(entry.label, 100)
-            await session.commit()
-
-    async def remove_id_tag(self, team_id: int, id_tag: str) -> bool:
-        async with self._session() as session:
-            result = await session.execute(
-                delete(IdTagRow).where(
-                    IdTagRow.team_id == team_id, IdTagRow.id_tag == normalise_id_tag(id_tag)
-                )
-            )
-            await session.commit()
-            return bool(getattr(result, "rowcount", 0))
-
-    async def list_id_tags(self, team_id: int) -> list[IdTagEntry]:
-        async with self._session() as session:
-            rows = await session.scalars(
-                select(IdTagRow).where(IdTagRow.team_id == team_id).order_by(IdTagRow.id_tag)
-            )
-            return [IdTagEntry(r.team_id, r.id_tag, r.blocked, r.expires_at, r.label) for r in rows]
 
     # -- transactions ------------------------------------------------------------------------
 
@@ -324,7 +275,7 @@ class SqlChargingStore:
         received_at: datetime,
     ) -> StartResult:
         key = start.idempotency_key()
-        async with self._session() as session:
+        async with self._writing() as session:
             existing = await session.scalar(
                 select(TransactionRow).where(
                     TransactionRow.charge_point_id == charge_point_id,
@@ -360,24 +311,24 @@ class SqlChargingStore:
         readings: Sequence[MeterReading],
         received_at: datetime,
     ) -> StopResult:
-        async with self._session() as session:
+        async with self._writing() as session:
             row = None
             if stop.transaction_id.isdigit():
                 row = await session.get(TransactionRow, int(stop.transaction_id))
             if row is None or row.charge_point_id != charge_point_id or row.ocpp_version != V16:
                 quarantined = {
                     "charge_point_id": charge_point_id,
-                    "transaction_ref": _clip(stop.transaction_id, 64),
+                    "transaction_ref": clip(stop.transaction_id, 64),
                     "stopped_at": stop.timestamp,
                     "meter_stop_wh": stop.meter_stop_wh,
-                    "reason": _clip(stop.reason, 40),
+                    "reason": clip(stop.reason, 40),
                     "id_tag": None if stop.id_tag is None else normalise_id_tag(stop.id_tag),
                     "received_at": received_at,
                     "note": "",
                 }
                 keys = ("charge_point_id", "transaction_ref", "stopped_at")
                 table = TransactionQuarantineRow.__table__
-                await self._insert_new(session, table, [quarantined], keys)  # type: ignore[arg-type]
+                await insert_new(session, table, [quarantined], keys)  # type: ignore[arg-type]
                 await session.commit()
                 return StopResult(StopOutcome.QUARANTINED, None, None)
             outcome = StopOutcome.ALREADY_STOPPED
@@ -385,7 +336,7 @@ class SqlChargingStore:
                 outcome = StopOutcome.STOPPED
                 row.stopped_at = stop.timestamp
                 row.meter_stop_wh = stop.meter_stop_wh
-                row.stop_reason = _clip(stop.reason, 40)
+                row.stop_reason = clip(stop.reason, 40)
                 row.stop_id_tag = None if stop.id_tag is None else normalise_id_tag(stop.id_tag)
                 row.updated_at = received_at
             await self._store_readings(
@@ -402,7 +353,7 @@ class SqlChargingStore:
         id_tag_status: AuthorizationStatus | None,
         received_at: datetime,
     ) -> EventResult:
-        async with self._session() as session:
+        async with self._writing() as session:
             row = await session.scalar(
                 select(TransactionRow).where(
                     TransactionRow.charge_point_id == charge_point_id,
@@ -438,12 +389,12 @@ class SqlChargingStore:
                     seq_no=event.seq_no,
                     event_type=event.event_type.value,
                     at=event.timestamp,
-                    trigger_reason=_clip(event.trigger_reason, 40),
+                    trigger_reason=clip(event.trigger_reason, 40),
                     offline=event.offline,
                     charging_state=event.charging_state.value if event.charging_state else None,
                     id_tag=None if event.id_tag is None else normalise_id_tag(event.id_tag),
                     energy_wh=event.energy_wh,
-                    stopped_reason=_clip(event.stopped_reason, 40),
+                    stopped_reason=clip(event.stopped_reason, 40),
                     received_at=received_at,
                 )
             )
@@ -456,7 +407,7 @@ class SqlChargingStore:
                 row.id_tag_status = id_tag_status.value
             row.started_at = summary.started_at
             row.stopped_at = summary.ended_at
-            row.stop_reason = _clip(summary.ended.value, 40) if summary.ended else ""
+            row.stop_reason = clip(summary.ended.value, 40) if summary.ended else ""
             row.meter_start_wh = summary.meter_start_wh.value if summary.meter_start_wh else None
             last_wh = summary.meter_last_wh.value if summary.meter_last_wh else None
             row.meter_stop_wh = None if summary.ended is None else last_wh
@@ -475,91 +426,52 @@ class SqlChargingStore:
         readings: Sequence[MeterReading],
         received_at: datetime,
     ) -> int | None:
-        async with self._session() as session:
-            transaction_id = None
-            if transaction_ref is not None:
-                transaction_id = await session.scalar(
-                    select(TransactionRow.id)
-                    .where(
-                        TransactionRow.charge_point_id == charge_point_id,
-                        TransactionRow.transaction_ref == transaction_ref,
-                    )
-                    .order_by(TransactionRow.id.desc())
-                    .limit(1)
-                )
-            await self._store_readings(
-                session, charge_point_id, connector_id, transaction_id, readings, received_at
-            )
-            await session.commit()
-            return transaction_id
+        """Committed in a batch with other chargers' meter values (see charging_writer)."""
+        write = MeterValuesWrite(
+            charge_point_id, connector_id, transaction_ref, readings, received_at
+        )
+        return await self._meter_values.write(write)
 
-    # -- read models -------------------------------------------------------------------------
-
-    async def charge_point_states(
-        self, charge_point_ids: Sequence[int]
-    ) -> dict[int, ChargePointState]:
-        if not charge_point_ids:
-            return {}
-        async with self._session() as session:
-            rows = await session.scalars(
-                select(ChargePointStateRow).where(
-                    ChargePointStateRow.charge_point_id.in_(charge_point_ids)
-                )
-            )
-            return {
-                row.charge_point_id: ChargePointState(
-                    charge_point_id=row.charge_point_id,
-                    ocpp_version=row.ocpp_version,
-                    last_boot=None
-                    if row.boot_at is None or row.boot_status is None
-                    else BootRecord(
-                        vendor=row.vendor,
-                        model=row.model,
-                        serial_number=row.serial_number,
-                        firmware_version=row.firmware_version,
-                        status=BootStatus(row.boot_status),
-                        at=row.boot_at,
-                    ),
-                    last_heartbeat_at=row.last_heartbeat_at,
-                    last_connected_at=row.last_connected_at,
-                    last_disconnected_at=row.last_disconnected_at,
-                )
-                for row in rows
-            }
-
-    async def transactions(
-        self, charge_point_ids: Sequence[int], limit: int, after_id: int
-    ) -> list[TransactionRecord]:
-        if not charge_point_ids:
-            return []
-        async with self._session() as session:
-            rows = await session.scalars(
-                select(TransactionRow)
+    async def _write_meter_values(
+        self, session: AsyncSession, batch: Sequence[MeterValuesWrite]
+    ) -> list[int | None]:
+        found: dict[tuple[int, str], int | None] = {}
+        for write in batch:
+            ref = write.transaction_ref
+            key = (write.charge_point_id, ref or "")
+            if ref is None or key in found:
+                continue
+            found[key] = self._transaction_ids.get(key) or await session.scalar(
+                select(TransactionRow.id)
                 .where(
-                    TransactionRow.charge_point_id.in_(charge_point_ids),
-                    TransactionRow.id > after_id,
+                    TransactionRow.charge_point_id == write.charge_point_id,
+                    TransactionRow.transaction_ref == ref,
                 )
-                .order_by(TransactionRow.id)
-                .limit(limit)
+                .order_by(TransactionRow.id.desc())
+                .limit(1)
             )
-            return [transaction_record(row) for row in rows]
-
-    async def transaction(self, transaction_id: int) -> TransactionRecord | None:
-        async with self._session() as session:
-            row = await session.get(TransactionRow, transaction_id)
-            return None if row is None else transaction_record(row)
-
-    async def readings_of_transaction(
-        self, transaction_id: int, limit: int
-    ) -> list[ConnectorReading]:
-        async with self._session() as session:
-            rows = await session.scalars(
-                select(MeterValueRow)
-                .where(MeterValueRow.transaction_id == transaction_id)
-                .order_by(MeterValueRow.at, MeterValueRow.id)
-                .limit(limit)
+        rows: list[dict[str, Any]] = []
+        ids: list[int | None] = []
+        for write in batch:
+            key = (write.charge_point_id, write.transaction_ref or "")
+            transaction_id = found.get(key) if write.transaction_ref is not None else None
+            if transaction_id is not None and len(self._transaction_ids) < 100_000:
+                self._transaction_ids[key] = transaction_id
+            ids.append(transaction_id)
+            rows.extend(
+                reading_values(
+                    write.charge_point_id,
+                    write.connector_id,
+                    transaction_id,
+                    reading,
+                    write.received_at,
+                )
+                for reading in write.readings
             )
-            return [
-                ConnectorReading(row.connector_id, reading_from_row(row), row.transaction_id)
-                for row in rows
-            ]
+        keys = ("charge_point_id", "connector_id", "at", "context")
+        await insert_new(session, MeterValueRow.__table__, rows, keys)  # type: ignore[arg-type]
+        return ids
+
+    async def close(self) -> None:
+        """Stop the meter values writer (waiting callers fail with StoreUnavailable)."""
+        await self._meter_values.close()

@@ -1,13 +1,21 @@
-"""Conversions between charging rows and domain values (kept out of the repository so that
-each stays readable)."""
+"""Helpers of the charging repositories: the session that turns database trouble into
+StoreUnavailable, insert-unless-stored, and conversions between rows and domain values."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import Table, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from amphub.adapters.store.charging_tables import MeterValueRow, TransactionRow
+from amphub.application.charging.errors import StoreUnavailable
 from amphub.application.charging.queries import TransactionRecord
 from amphub.domain.charging import (
     AuthorizationStatus,
@@ -20,6 +28,41 @@ from amphub.domain.charging import (
 from amphub.domain.units import PhaseCurrents
 
 T = TypeVar("T")
+
+
+@asynccontextmanager
+async def store_session(
+    sessions: async_sessionmaker[AsyncSession], *, write: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """A session; any failure on the way to the database becomes StoreUnavailable.
+
+    On SQLite a writing session starts with ``BEGIN IMMEDIATE``: it takes the write lock
+    first (waiting up to the busy timeout) instead of reading under a snapshot and then
+    failing at once with "database is locked" when it wants to write while another
+    connection does — which is what a deferred transaction does under concurrency.
+    """
+    try:
+        async with sessions() as session:
+            if write and session.get_bind().dialect.name == "sqlite":
+                await session.execute(text("BEGIN IMMEDIATE"))
+            yield session
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        raise StoreUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+async def insert_new(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert rows, skipping those whose natural key is stored already (a retry)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    await session.execute(insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+
+
+def clip(text: str, length: int) -> str:
+    return text[:length]
 
 
 def reading_values(
