@@ -167,9 +167,8 @@ async def test_status_commands_and_sessions(
             json={"user_id": member_id, "team_id": tenant.team_id, "role": "team_member"},
             headers=tenant.headers,
         )
-        viewer = {
-            "Authorization": f"Bearer {login(httpx.Client(base_url=server.base_url), 'viewer-c@example.com')}"
-        }
+        with httpx.Client(base_url=server.base_url) as sync:
+            viewer = {"Authorization": f"Bearer {login(sync, 'viewer-c@example.com')}"}
         before = len(charger.answers.received)
         assert (await client.get(status_url, headers=viewer)).status_code == 200
         response = await client.post(
