@@ -33,6 +33,7 @@ class Tenant:
     meter_serial: str = ""
     meter_pin: str = ""
     group_id: int = 0
+    compatibility_id: int = 0
     transaction_id: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
@@ -118,6 +119,13 @@ def make_tenant(server: LiveServer, client: httpx.Client, name: str) -> Tenant:
     )
     assert response.status_code == 201, response.text
     tenant.group_id = response.json()["id"]
+    response = client.post(  # a model the tenant's charge point is not: nothing is enrolled
+        f"/api/v1/operators/{tenant.operator_id}/powerbank/compatibility",
+        json={"brand": "Zaptec", "model": f"Go {name}"},
+        headers=h,
+    )
+    assert response.status_code == 201, response.text
+    tenant.compatibility_id = response.json()["id"]
     tenant.transaction_id = record_transaction(server, tenant.charge_point_id)
     return tenant
 

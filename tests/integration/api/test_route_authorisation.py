@@ -57,6 +57,22 @@ def bodies(a: Tenant) -> dict[tuple[str, str], Any]:
         ("POST", "/api/v1/sites/{site_id}/groups"): {"name": "Intruders", "total_a": 10},
         ("PUT", "/api/v1/groups/{group_id}"): {"name": "Taken over", "total_a": 10},
         ("PUT", "/api/v1/groups/{group_id}/layout"): {"charge_point_ids": [a.charge_point_id]},
+        ("PUT", "/api/v1/charge-points/{charge_point_id}/schedule"): {
+            "windows": [{"weekday": 0, "start_minute": 0, "end_minute": 60, "max_a": 16}]
+        },
+        ("PUT", "/api/v1/sites/{site_id}/tariff"): {"price_source": "none"},
+        ("PUT", "/api/v1/charge-points/{charge_point_id}/need-default"): {
+            "departure_minute": 420,
+            "energy_wh": 10_000,
+        },
+        ("PUT", "/api/v1/teams/{team_id}/token-need-defaults"): {
+            "id_tag": "TAG-A",
+            "departure_minute": 420,
+            "energy_wh": 10_000,
+        },
+        ("PUT", "/api/v1/charge-points/{charge_point_id}/connectors/{connector_id}/need"): {
+            "charge_now": True
+        },
         ("POST", "/api/v1/charge-points/{charge_point_id}/commands/remote-start"): {"id_tag": "T"},
         ("POST", "/api/v1/charge-points/{charge_point_id}/commands/remote-stop"): {
             "transaction_id": a.transaction_id
@@ -70,6 +86,21 @@ def bodies(a: Tenant) -> dict[tuple[str, str], Any]:
             "key": "HeartbeatInterval",
             "value": "60",
         },
+        ("POST", "/api/v1/teams/{team_id}/powerbank/sign-up"): {
+            "terms_version": 1,
+            "all_compatible": True,
+        },
+        ("POST", "/api/v1/charge-points/{charge_point_id}/powerbank/enrolment"): {
+            "terms_version": 1
+        },
+        ("PUT", "/api/v1/charge-points/{charge_point_id}/powerbank/facility-id"): {
+            "facility_id": "735999000000000001"
+        },
+        ("POST", "/api/v1/operators/{operator_id}/powerbank/compatibility"): {
+            "brand": "Easee",
+            "model": "Charge",
+        },
+        ("POST", "/api/v1/operators/{operator_id}/powerbank/terms"): {"text": "Taken over"},
     }
 
 
@@ -82,7 +113,9 @@ def ids_of(b: Tenant) -> dict[str, int]:
         "user_id": b.user_id,
         "meter_id": b.meter_id,
         "group_id": b.group_id,
+        "connector_id": 1,
         "transaction_id": b.transaction_id,
+        "compatibility_id": b.compatibility_id,
     }
 
 
@@ -101,6 +134,9 @@ def snapshot(client: httpx.Client, b: Tenant) -> list[Any]:
         client.get(f"/api/v1/meters/{b.meter_id}", headers=h).json(),
         client.get(f"/api/v1/groups/{b.group_id}", headers=h).json(),
         client.get(f"/api/v1/transactions/{b.transaction_id}", headers=h).json(),
+        client.get(f"/api/v1/charge-points/{b.charge_point_id}/powerbank", headers=h).json(),
+        client.get(f"/api/v1/operators/{b.operator_id}/powerbank/compatibility", headers=h).json(),
+        client.get(f"/api/v1/operators/{b.operator_id}/powerbank/terms", headers=h).json(),
     ]
 
 

@@ -94,13 +94,13 @@ async def test_bulk_sign_up_refuses_as_a_whole_then_enrols_and_keeps_history(wor
 
     stopped = await world.powerbank.stop(owner, se.id)
     assert stopped.enrolment is None and stopped.opt_out is not None
-    (ended,) = await world.powerbank.history(owner, se.id)
+    (ended,) = (await world.powerbank.details(owner, se.id)).history
     assert ended.ended_at is not None and ended.ended_by == owner.name
     assert ended.end_reason == "stopped" and ended.start.at < ended.ended_at
 
     again = await world.powerbank.sign_up(owner, se.id, terms)
     assert again.enrolment is not None and again.opt_out is None
-    assert len(await world.powerbank.history(owner, se.id)) == 2
+    assert len((await world.powerbank.details(owner, se.id)).history) == 2
 
     actions = [e.entry.action for e in await world.audit()]
     assert actions.count("powerbank.sign_up.refused") == 1
@@ -187,7 +187,7 @@ async def test_dk2_auto_enrolment_follows_registration_moves_and_never_undoes_an
     )
     status = await world.powerbank.status(SYSTEM, moved.id)
     assert status.enrolment is None and status.opt_out is None
-    (latest,) = await world.powerbank.history(SYSTEM, moved.id)
+    (latest,) = (await world.powerbank.details(SYSTEM, moved.id)).history
     assert "site is in DE" in (latest.end_reason or "") and latest.ended_by == "powerbank"
 
     rezoned = await world.charge_point("DK1")

@@ -94,6 +94,16 @@ class PowerBankStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ChargePointPowerBank:
+    """The charge point's functionalities page: its status, the terms a sign-up accepts,
+    and every enrolment it had, newest first."""
+
+    status: PowerBankStatus
+    terms: TermsVersion | None
+    history: tuple[Enrolment, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TeamPowerBank:
     """What the team's "Sign up for PowerBank" dialog needs: the current terms, and every
     charge point of the team with its eligibility."""

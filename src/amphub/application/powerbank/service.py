@@ -27,6 +27,7 @@ from amphub.application.powerbank.common import (
     start_enrolment,
 )
 from amphub.application.powerbank.ports import (
+    ChargePointPowerBank,
     NotEnrolledStatus,
     PowerBankStatus,
     PowerBankUnitOfWork,
@@ -41,7 +42,6 @@ from amphub.domain.powerbank.eligibility import (
     validate_facility_id,
 )
 from amphub.domain.powerbank.enrolment import (
-    Enrolment,
     EnrolmentBasis,
     EnrolmentStart,
     NotEligible,
@@ -115,11 +115,14 @@ class PowerBankService:
             charge_point = await self._charge_point(uow, actor, charge_point_id)
             return (await load_statuses(uow, actor, [charge_point]))[0]
 
-    async def history(self, actor: Actor, charge_point_id: int) -> list[Enrolment]:
-        """Every enrolment of the charge point, newest first, ended ones included."""
+    async def details(self, actor: Actor, charge_point_id: int) -> ChargePointPowerBank:
         async with self._uow() as uow:
-            await self._charge_point(uow, actor, charge_point_id)
-            return await uow.powerbank.history(charge_point_id)
+            charge_point = await self._charge_point(uow, actor, charge_point_id)
+            return ChargePointPowerBank(
+                status=(await load_statuses(uow, actor, [charge_point]))[0],
+                terms=await uow.powerbank.current_terms(charge_point.operator_id),
+                history=tuple(await uow.powerbank.history(charge_point_id)),
+            )
 
     async def team(self, actor: Actor, team_id: int) -> TeamPowerBank:
         async with self._uow() as uow:

@@ -15,6 +15,8 @@ from amphub.entrypoints.api.routes import (
     groups,
     meters,
     operators,
+    planning,
+    powerbank,
     sites,
     teams,
 )
@@ -24,7 +26,19 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (auth, operators, teams, sites, charge_points, charging, meters, groups, audit):
+    for module in (
+        auth,
+        operators,
+        teams,
+        sites,
+        charge_points,
+        charging,
+        meters,
+        groups,
+        powerbank,
+        planning,
+        audit,
+    ):
         router.include_router(module.router)
     return router
 
