@@ -21,9 +21,11 @@ from amphub.application.uow import Page
 from amphub.bootstrap import Container, build
 from amphub.domain.errors import DomainError
 from amphub.domain.metering import MeterTransport
+from amphub.domain.powerbank.compatibility import CompatibilityRule
 from amphub.domain.roles import Membership, Role
 from amphub.domain.tenancy import Address, SiteSpec
 from amphub.settings import Settings, load_settings
+from amphub_sim.cli import sim_app
 
 app = typer.Typer(help="amphub: an open charge point management system.", no_args_is_help=True)
 admin = typer.Typer(help="Administration: operators, users, memberships.", no_args_is_help=True)
@@ -32,6 +34,15 @@ meter = typer.Typer(help="Measurement devices: register, new PIN, list.", no_arg
 app.add_typer(meter, name="meter")
 charge_point = typer.Typer(help="Charge points: register, new OCPP password.", no_args_is_help=True)
 app.add_typer(charge_point, name="charge-point")
+app.add_typer(sim_app, name="sim")
+powerbank = typer.Typer(
+    help="PowerBank: an operator's compatibility list and terms.", no_args_is_help=True
+)
+app.add_typer(powerbank, name="powerbank")
+compat = typer.Typer(help="Compatible brands and models: add, remove, list.", no_args_is_help=True)
+powerbank.add_typer(compat, name="compat")
+terms = typer.Typer(help="Terms and conditions: publish a new version.", no_args_is_help=True)
+powerbank.add_typer(terms, name="terms")
 
 T = TypeVar("T")
 ConfigOption = Annotated[
@@ -326,6 +337,81 @@ def charge_point_set_password(
             Actor.system("cli"), identity,
         )  # fmt: skip
         typer.echo(f"password: {password}   (shown once: give it to the charger)")
+
+    _run(_settings(config), work)
+
+
+OperatorOption = Annotated[int, typer.Option(help="operator id")]
+
+
+@compat.command("list")
+def compat_list(operator: OperatorOption, config: ConfigOption = None) -> None:
+    """List the operator's compatible brands and models."""
+
+    async def work(container: Container) -> None:
+        actor = Actor.system("cli")
+        for entry in await container.powerbank_catalogue.compatibility(actor, operator):
+            rule = entry.rule
+            typer.echo(f"{entry.id}\t{rule.brand}\t{rule.model}\tfirmware {rule.describe_range()}")
+
+    _run(_settings(config), work)
+
+
+@compat.command("add")
+def compat_add(
+    operator: OperatorOption,
+    brand: Annotated[str, typer.Option(help="as the charger reports it, e.g. Easee")],
+    model: Annotated[str, typer.Option(help="as the charger reports it, e.g. Charge")],
+    firmware_min: Annotated[
+        str | None, typer.Option(help="compatible from this firmware version on")
+    ] = None,
+    firmware_below: Annotated[
+        str | None, typer.Option(help="compatible below this firmware version")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add a brand and model (optionally a firmware range) to the compatibility list."""
+
+    async def work(container: Container) -> None:
+        rule = CompatibilityRule(brand, model, firmware_min, firmware_below)
+        entry = await container.powerbank_catalogue.add_compatibility(
+            Actor.system("cli"), operator, rule
+        )
+        typer.echo(f"compatibility entry {entry.id}: {rule.brand} {rule.model}, "
+                   f"firmware {rule.describe_range()}")  # fmt: skip
+
+    _run(_settings(config), work)
+
+
+@compat.command("remove")
+def compat_remove(entry_id: int, operator: OperatorOption, config: ConfigOption = None) -> None:
+    """Remove an entry (charge points enrolled under it stay enrolled, flagged)."""
+
+    async def work(container: Container) -> None:
+        await container.powerbank_catalogue.remove_compatibility(
+            Actor.system("cli"), operator, entry_id
+        )
+        typer.echo(f"compatibility entry {entry_id} removed")
+
+    _run(_settings(config), work)
+
+
+@terms.command("publish")
+def terms_publish(
+    operator: OperatorOption,
+    file: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="the terms as text (UTF-8)")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Publish a new version of the terms; sign-ups must accept it from now on."""
+    text = file.read_text(encoding="utf-8")
+
+    async def work(container: Container) -> None:
+        published = await container.powerbank_catalogue.publish_terms(
+            Actor.system("cli"), operator, text
+        )
+        typer.echo(f"terms version {published.version} published for operator {operator}")
 
     _run(_settings(config), work)
 
