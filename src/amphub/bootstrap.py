@@ -8,11 +8,14 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from amphub.adapters.ocpp.server import OcppGateway, OcppServerConfig
+from amphub.adapters.prices.registry import price_providers
 from amphub.adapters.security.hashing import Argon2Hasher
+from amphub.adapters.solvers.highs import HighsSolver
 from amphub.adapters.store.charging import SqlChargingStore
 from amphub.adapters.store.database import create_engine, session_factory
 from amphub.adapters.store.decisions import SqlDecisionRecorder
 from amphub.adapters.store.metering import SqlMeterDirectory, SqlReadingRecorder
+from amphub.adapters.store.planning import SqlPlanningUnitOfWork, SqlPriceStore
 from amphub.adapters.store.powerbank import SqlPowerBankUnitOfWork
 from amphub.adapters.store.uow import SqlUnitOfWork
 from amphub.application.auth import AuthService
@@ -29,6 +32,7 @@ from amphub.application.groups import GroupService
 from amphub.application.meter_auth import MeterAuthenticator
 from amphub.application.meter_registry import MeterRegistry
 from amphub.application.metering import MeterIngestion
+from amphub.application.planning.service import AdaptiveCharging
 from amphub.application.ports import Clock, SecretHasher, SystemClock
 from amphub.application.powerbank.catalogue import PowerBankCatalogue
 from amphub.application.powerbank.programme import PowerBankProgramme
@@ -36,6 +40,7 @@ from amphub.application.powerbank.service import PowerBankService
 from amphub.application.site_equipment import RegisteredMeter
 from amphub.application.tenancy import TenancyService
 from amphub.application.uow import UnitOfWork
+from amphub.domain.units import PhaseCurrents
 from amphub.meter_transports import MeterTransports
 from amphub.settings import Settings
 
@@ -66,6 +71,7 @@ class Container:
     powerbank: PowerBankService
     powerbank_catalogue: PowerBankCatalogue
     powerbank_programme: PowerBankProgramme
+    adaptive: AdaptiveCharging
     _started: bool = False
 
     def unit_of_work(self) -> UnitOfWork:
@@ -79,6 +85,7 @@ class Container:
             return
         await self.ingestion.start()
         await self.meter_transports.start(self.unit_of_work)
+        await self.adaptive.start()
         await self.balancing.start()
         await self.gateway.start()
         self._started = True
@@ -88,6 +95,7 @@ class Container:
         if self._started:
             await self.gateway.stop()
             await self.balancing.stop()
+            await self.adaptive.stop()
             await self.meter_transports.stop()
             await self.ingestion.aclose()
             self._started = False
@@ -150,6 +158,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     )
     groups = GroupService(uow, clock)
     groups.add_listener(balancing.group_changed)
+    adaptive = _adaptive_charging(sessions, chargers, charging_store, balancing, clock)
     commands = CommandService(gateway.commander, chargers, charging_store, remote_starts, clock)
     queries = ChargingQueries(charging_store, chargers)
 
@@ -187,7 +196,37 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         powerbank_catalogue=PowerBankCatalogue(powerbank_uow, clock, powerbank_programme),
         powerbank_programme=powerbank_programme,
         operations=ChargePointOperations(uow, queries, commands, clock),
+        adaptive=adaptive,
     )
+
+
+def _adaptive_charging(
+    sessions: async_sessionmaker[AsyncSession],
+    chargers: LiveChargerState,
+    charging_store: SqlChargingStore,
+    balancing: BalancingService,
+    clock: Clock,
+) -> AdaptiveCharging:
+    """Schedules and price plans limit connectors through the balancer, the one component
+    that sends limits; the planner's building-load forecast is the balancer's last reading."""
+
+    def building_load(group_id: int) -> PhaseCurrents | None:
+        view = balancing.view(group_id)
+        return None if view is None else view.building_load
+
+    adaptive = AdaptiveCharging.build(
+        lambda: SqlPlanningUnitOfWork(sessions),
+        SqlPriceStore(sessions),
+        price_providers(),
+        HighsSolver(),
+        chargers,
+        charging_store,
+        clock,
+        building_load,
+    )
+    balancing.add_cap_source(adaptive.schedules)
+    balancing.add_cap_source(adaptive.planner)
+    return adaptive
 
 
 def _meter_changed(

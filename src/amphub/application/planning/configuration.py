@@ -222,10 +222,10 @@ class PlanningConfiguration:
         self, actor: Actor, team_id: int, id_tag: str, default: NeedDefault | None
     ) -> None:
         tag = id_tag.strip().upper()
-        if not 1 <= len(tag) <= 36:
-            raise InvalidValue("id_tag", "1 to 36 characters")
         async with self._uow() as uow:
             scope = await self._team_scope(uow, actor, team_id, Action.CONFIGURE_CHARGE_POINTS)
+            if not 1 <= len(tag) <= 36:
+                raise InvalidValue("id_tag", "1 to 36 characters")
             old = (await uow.planning.token_defaults(team_id)).get(tag)
             if default is None and old is None:
                 raise NotFound("id tag default", tag)
