@@ -87,6 +87,7 @@ async def world(engine: AsyncEngine) -> World:
     tenancy = TenancyService(uow, clock)
     programme = PowerBankProgramme(uow, clock, live)
     tenancy.add_change_listener(programme.charge_points_changed)
+    live.subscribe(programme.live_event)
     world = World(
         tenancy=tenancy,
         powerbank=PowerBankService(uow, clock),

@@ -4,6 +4,7 @@ rule through tenancy's listener, and the dispatch seam."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from amphub.adapters.store.database import session_factory
 from amphub.adapters.store.powerbank import SqlPowerBankUnitOfWork
 from amphub.application.access import Actor
-from amphub.domain.charging import MeterReading
+from amphub.domain.charging import BootStatus, MeterReading
 from amphub.domain.errors import Conflict, Forbidden, InvalidValue, NotFound
 from amphub.domain.powerbank.compatibility import CompatibilityRule
 from amphub.domain.powerbank.enrolment import (
@@ -194,6 +195,25 @@ async def test_dk2_auto_enrolment_follows_registration_moves_and_never_undoes_an
     site = SiteSpec("Site DK1", "DK", "DK2", "Europe/Copenhagen")
     await world.tenancy.update_site(SYSTEM, world.sites["DK1"], site)
     assert (await world.powerbank.status(SYSTEM, rezoned.id)).enrolment is not None
+
+
+async def test_a_boot_that_reveals_a_compatible_charger_in_dk2_enrols_it(
+    world: World, engine: AsyncEngine
+) -> None:
+    await _ready(world)
+    unknown = await world.charge_point("DK2", brand="", model="")
+    assert (await world.powerbank.status(SYSTEM, unknown.id)).enrolment is None
+    # What the charging service does at BootNotification: store brand and model, then say so.
+    async with SqlPowerBankUnitOfWork(session_factory(engine)) as uow:
+        booted = replace(unknown.spec, brand="Easee", model="Charge", firmware_version="2.1")
+        await uow.charge_points.update(unknown.id, unknown.site_id, booted)
+        await uow.commit()
+    at = datetime(2026, 11, 22, 10, tzinfo=UTC)
+    world.live.mark_connected(unknown.id, unknown.spec.ocpp_identity, "1.6", at, [(1, 3)])
+    world.live.set_boot_status(unknown.id, BootStatus.ACCEPTED)
+    await world.programme.aclose()  # the look-up runs in a task of the programme's own
+    enrolment = (await world.powerbank.status(SYSTEM, unknown.id)).enrolment
+    assert enrolment is not None and enrolment.start.basis is EnrolmentBasis.AUTOMATIC
 
 
 async def test_one_open_enrolment_per_charge_point_is_enforced_by_the_database(
