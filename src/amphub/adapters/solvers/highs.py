@@ -184,7 +184,7 @@ class HighsSolver:
             built_at = time.perf_counter()
             model = restricted(problem, cols, mask)
             build_s += time.perf_counter() - built_at
-            highs = highspy.Highs()
+            highs = highspy.Highs()  # type: ignore[no-untyped-call]
             highs.setOptionValue("output_flag", False)
             highs.setOptionValue("time_limit", self._time_limit_s)
             highs.passModel(model.lp)
