@@ -121,7 +121,7 @@ def load_trips(path: Path) -> list[Trip]:
 
 
 @dataclass(frozen=True, slots=True)
-class Circuit:
+class Wiring:
     sub_a: float = 160.0
     """Per sub-group of 25 connectors (a garage feeder), per phase."""
     root_a_per_connector: float = 6.0
@@ -135,7 +135,7 @@ def scenario(
     seed: int,
     *,
     all_present: bool,
-    circuit: Circuit = Circuit(),
+    circuit: Wiring = Wiring(),
 ) -> tuple[list[SessionToPlan], BalancingGroup]:
     """``n`` sessions and their group. ``all_present``: every car plugged in at the start
     (the solve-time case) instead of at its own arrival."""
@@ -239,7 +239,7 @@ def online(problem: PlanningProblem, solver: HighsSolver) -> list[float]:
 
 
 def timed(n: int, trips: list[Trip], day: datetime, grid: SlotGrid, prices: list[float],
-          repeats: int, circuit: Circuit) -> dict[str, list[float]]:  # fmt: skip
+          repeats: int, circuit: Wiring) -> dict[str, list[float]]:  # fmt: skip
     times: dict[str, list[float]] = {"formulate": [], "arrays": [], "solve": [], "total": []}
     for r in range(repeats + 1):
         sessions, group = scenario(n, trips, day, seed=r, all_present=True, circuit=circuit)
@@ -264,7 +264,7 @@ def spread(values: list[float]) -> str:
 
 
 def costs(n: int, trips: list[Trip], day: datetime, grid: SlotGrid, prices: list[float],
-          seed: int, circuit: Circuit) -> dict[str, Outcome]:  # fmt: skip
+          seed: int, circuit: Wiring) -> dict[str, Outcome]:  # fmt: skip
     sessions, group = scenario(n, trips, day, seed, all_present=False, circuit=circuit)
     problem = make_problem(sessions, group, grid, prices)
     solver = HighsSolver(time_limit_s=600)
@@ -286,12 +286,12 @@ def main() -> int:
     parser.add_argument("--cost-sizes", default="100,1000")
     parser.add_argument("--repeats", type=int, default=3, help="timed solves per size")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--sub-a", type=float, default=Circuit.sub_a,
+    parser.add_argument("--sub-a", type=float, default=Wiring().sub_a,
                         help="limit per phase of each sub-group of 25 connectors")  # fmt: skip
-    parser.add_argument("--root-a", type=float, default=Circuit.root_a_per_connector,
+    parser.add_argument("--root-a", type=float, default=Wiring().root_a_per_connector,
                         help="main fuse per phase, per connector")  # fmt: skip
     args = parser.parse_args()
-    circuit = Circuit(args.sub_a, args.root_a)
+    circuit = Wiring(args.sub_a, args.root_a)
 
     day = datetime.fromisoformat(args.day).replace(hour=12, tzinfo=COPENHAGEN).astimezone(UTC)
     price_file = (
