@@ -144,6 +144,19 @@ class AuthService:
             memberships = await uow.memberships.of_user(user.id)
         return Actor(user_id=user.id, name=user.email, memberships=tuple(memberships))
 
+    async def revoke_secret(self, token: str) -> bool:
+        """Log out: the token itself (the portal's session) stops working at once."""
+        if not token.startswith(TOKEN_PREFIX):
+            return False
+        now = self._clock.now()
+        async with self._uow() as uow:
+            stored = await uow.tokens.find_active(token_digest(token), now)
+            if stored is None:
+                return False
+            revoked = await uow.tokens.revoke(stored.id, stored.user_id, now)
+            await uow.commit()
+        return revoked
+
     async def revoke_token(self, actor: Actor, token_id: int) -> bool:
         if actor.user_id is None:
             return False

@@ -15,6 +15,7 @@ from amphub.entrypoints.api.routes import (
     groups,
     meters,
     operators,
+    overview,
     planning,
     powerbank,
     sites,
@@ -38,6 +39,7 @@ def api_router() -> APIRouter:
         powerbank,
         planning,
         audit,
+        overview,
     ):
         router.include_router(module.router)
     return router
