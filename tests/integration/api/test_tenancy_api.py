@@ -209,16 +209,3 @@ def test_wrong_password_is_401_and_repeated_failures_are_429(
     )
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
-
-
-def test_login_page_and_session(
-    server: LiveServer, client: httpx.Client, tenants: tuple[Tenant, Tenant]
-) -> None:
-    a, _ = tenants
-    assert "Log in" in client.get("/login").text
-    with httpx.Client(base_url=server.base_url, follow_redirects=True) as browser:
-        assert browser.get("/").url.path == "/login"
-        page = browser.post("/login", data={"email": a.email, "password": PASSWORD})
-        assert page.status_code == 200 and "SiteA" in page.text and "SiteB" not in page.text
-        bad = browser.post("/login", data={"email": a.email, "password": "nope nope nope"})
-        assert bad.status_code == 401 and "wrong e-mail or password" in bad.text

@@ -1,81 +1,84 @@
-"""Login and the first pages. The session cookie carries an API token (HttpOnly,
-SameSite=Strict); the full portal, with CSRF tokens on every form, builds on this."""
+"""The portal's pages. Each is a shell: the layout, the forms and the page's script; the
+script reads and changes everything through the REST API (docs/adr/0002-portal.md), so the
+portal can do nothing the API does not allow, and every action it takes is in OpenAPI."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from amphub.application.access import Actor
-from amphub.application.auth import InvalidCredentials, TooManyAttempts
-from amphub.application.uow import Page
 from amphub.entrypoints.api.deps import ContainerDep
-from amphub.entrypoints.api.routes.auth import client_address
+from amphub.entrypoints.web.session import page_context, render, session_actor
 
-SESSION_COOKIE = "amphub_session"
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-async def _actor(request: Request, container: ContainerDep) -> Actor | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        return await container.auth.authenticate(token)
-    except InvalidCredentials:
-        return None
-
-
-@router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request) -> Response:
-    return templates.TemplateResponse(request, "login.html", {"user": None})
-
-
-@router.post("/login", response_class=HTMLResponse)
-async def login(
-    request: Request,
-    container: ContainerDep,
-    email: Annotated[str, Form(max_length=254)],
-    password: Annotated[str, Form(max_length=256)],
+async def _page(
+    request: Request, container: ContainerDep, template: str, title: str, **params: int
 ) -> Response:
-    try:
-        token = await container.auth.login(email, password, client_address(request), "portal")
-    except (InvalidCredentials, TooManyAttempts) as error:
-        status = 429 if isinstance(error, TooManyAttempts) else 401
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {"user": None, "error": str(error), "email": email},
-            status_code=status,
-        )
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=container.settings.ssl_cert is not None,
-        max_age=30 * 24 * 3600,
-    )
-    return response
-
-
-@router.post("/logout")
-async def logout() -> Response:
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
+    found = await session_actor(request, container)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, token = found
+    context = page_context(actor, token, container, **params)
+    context["title"] = title
+    context["page"] = template.removesuffix(".html")
+    return render(request, template, context)
 
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, container: ContainerDep) -> Response:
-    actor = await _actor(request, container)
-    if actor is None:
+    if await session_actor(request, container) is None:
         return RedirectResponse("/login", status_code=303)
-    sites = await container.tenancy.list_sites(actor, Page(limit=200))
-    return templates.TemplateResponse(request, "home.html", {"user": actor.name, "sites": sites})
+    return RedirectResponse("/sites", status_code=303)
+
+
+@router.get("/sites", response_class=HTMLResponse)
+async def sites(request: Request, container: ContainerDep) -> Response:
+    return await _page(request, container, "sites.html", "Charging sites")
+
+
+@router.get("/sites/{site_id}", response_class=HTMLResponse)
+async def site(site_id: int, request: Request, container: ContainerDep) -> Response:
+    return await _page(request, container, "site.html", "Charging site", site_id=site_id)
+
+
+@router.get("/sites/{site_id}/load-balancing", response_class=HTMLResponse)
+async def load_balancing(site_id: int, request: Request, container: ContainerDep) -> Response:
+    return await _page(request, container, "load_balancing.html", "Load Balancing", site_id=site_id)
+
+
+@router.get("/groups/{group_id}", response_class=HTMLResponse)
+async def group(group_id: int, request: Request, container: ContainerDep) -> Response:
+    return await _page(request, container, "group.html", "Load balancing group", group_id=group_id)
+
+
+@router.get("/meters", response_class=HTMLResponse)
+async def meters(request: Request, container: ContainerDep) -> Response:
+    return await _page(request, container, "meters.html", "Meters")
+
+
+@router.get("/meters/{meter_id}", response_class=HTMLResponse)
+async def meter(meter_id: int, request: Request, container: ContainerDep) -> Response:
+    return await _page(request, container, "meter.html", "Meter", meter_id=meter_id)
+
+
+@router.get("/charge-points", response_class=HTMLResponse)
+async def charge_points(request: Request, container: ContainerDep) -> Response:
+    return await _page(request, container, "charge_points.html", "Charge points")
+
+
+@router.get("/charge-points/{charge_point_id}", response_class=HTMLResponse)
+async def charge_point(charge_point_id: int, request: Request, container: ContainerDep) -> Response:
+    return await _page(
+        request,
+        container,
+        "charge_point.html",
+        "Charge point",
+        charge_point_id=charge_point_id,
+    )
+
+
+@router.get("/audit-log", response_class=HTMLResponse)
+async def audit_log(request: Request, container: ContainerDep) -> Response:
+    return await _page(request, container, "audit.html", "Audit log")
