@@ -11,6 +11,7 @@ the message later, which the natural keys make harmless.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -77,12 +78,13 @@ def _active(row: TransactionRow) -> ActiveTransaction:
 class SqlChargingStore(SqlChargingQueries):
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         super().__init__(sessions)
+        self._write_lock = asyncio.Lock()
         self._meter_values = MeterValuesWriter(self._writing, self._write_meter_values)
         self._transaction_ids: dict[tuple[int, str], int] = {}
         """(charge point, charger's transaction reference) → id: never changes once found."""
 
     def _writing(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return store_session(self._sessions, write=True)
+        return store_session(self._sessions, write_lock=self._write_lock)
 
     @staticmethod
     async def _state(session: AsyncSession, charge_point_id: int) -> ChargePointStateRow:

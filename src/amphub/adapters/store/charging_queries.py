@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -110,9 +111,10 @@ class SqlIdTagAllowList:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._write_lock = asyncio.Lock()
 
     def _session(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return store_session(self._sessions, write=True)
+        return store_session(self._sessions, write_lock=self._write_lock)
 
     async def put_id_tag(self, entry: IdTagEntry, at: datetime) -> None:
         tag = normalise_id_tag(entry.id_tag)

@@ -3,6 +3,8 @@ StoreUnavailable, insert-unless-stored, and conversions between rows and domain 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -32,18 +34,22 @@ T = TypeVar("T")
 
 @asynccontextmanager
 async def store_session(
-    sessions: async_sessionmaker[AsyncSession], *, write: bool = False
+    sessions: async_sessionmaker[AsyncSession], *, write_lock: asyncio.Lock | None = None
 ) -> AsyncIterator[AsyncSession]:
     """A session; any failure on the way to the database becomes StoreUnavailable.
 
-    On SQLite a writing session starts with ``BEGIN IMMEDIATE``: it takes the write lock
-    first (waiting up to the busy timeout) instead of reading under a snapshot and then
-    failing at once with "database is locked" when it wants to write while another
-    connection does — which is what a deferred transaction does under concurrency.
+    A writing session (``write_lock`` given) on SQLite waits for the lock, then starts with
+    ``BEGIN IMMEDIATE``. SQLite has one writer at a time: queueing writers here, in
+    asyncio, keeps them from holding pooled connections while they wait (readers, such as
+    the handshake's lookup, would starve), and taking the write lock first keeps a
+    deferred transaction from reading under a snapshot and then failing at once with
+    "database is locked" when it wants to write. PostgreSQL needs neither.
     """
     try:
-        async with sessions() as session:
-            if write and session.get_bind().dialect.name == "sqlite":
+        async with contextlib.AsyncExitStack() as stack:
+            session = await stack.enter_async_context(sessions())
+            if write_lock is not None and session.get_bind().dialect.name == "sqlite":
+                await stack.enter_async_context(write_lock)
                 await session.execute(text("BEGIN IMMEDIATE"))
             yield session
     except (SQLAlchemyError, OSError, TimeoutError) as error:
