@@ -1,18 +1,19 @@
-"""The planner's LP solved by HiGHS, by exact column generation.
+"""The planner's LP solved by HiGHS, by exact column generation on one warm-started model.
 
 A car plugged in for ten hours that needs two hours of charging will, at the optimum, charge
-in a handful of its slots; giving the LP every slot of every car makes it five to ten times
-larger than it needs to be. So each car starts with its cheapest slots (a few times what it
-needs, by price), HiGHS solves that restricted LP, and every left-out slot is priced with
-the duals: a slot whose reduced cost ``c_j − a_jᵀy`` is negative would lower the cost, so it
-is added and the LP solved again. When none is negative the restricted optimum is the
-optimum of the whole LP (the LP optimality conditions hold for every column) — the answer is
-exact, not a heuristic. Circuit rows that cannot bind with the columns in play (their
-members' maxima fit the limit) are left out, which is safe for the same reason.
+in a handful of its slots; giving the LP every slot of every car makes it several times
+larger, and the simplex slower, than it needs to be. So each car starts with its cheapest
+slots (about what it needs, by price) and the circuit rows those can load past their limit.
+After each solve every left-out slot is priced with the duals: a slot whose reduced cost
+``c_j − a_jᵀy`` is negative would lower the cost. Each car's most improving ones are added to
+the same HiGHS model (with the circuit rows they make bindable), which re-solves from the
+last basis. When no slot improves, the LP optimality conditions hold for every column of the
+full LP: the answer is its exact optimum, not a heuristic. Circuit rows left out cannot bind
+with the columns in play, which is safe for the same reason.
 
-The matrices are built with numpy from the domain's columnar formulation, without a Python
-loop per non-zero. Columns: the x columns session by session (``problem.offsets()``), then
-one shortfall column per session. Rows: one energy row per session, then circuit rows.
+The arrays are built with numpy from the domain's columnar formulation, without a Python
+loop per non-zero. LP columns: one shortfall column per session, then x columns in the order
+they entered. LP rows: one energy row per session, then circuit rows in the order added.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 
 REDUCED_COST_TOLERANCE = 1e-9
-INITIAL_SLOT_FACTOR = 2
-INITIAL_SLOT_EXTRA = 4
+INITIAL_SLOT_FACTOR = 1
+INITIAL_SLOT_EXTRA = 1
+ENTERING_PER_SESSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,68 +101,119 @@ def initial_columns(problem: PlanningProblem, cols: Columns) -> Mask:
     return mask
 
 
-@dataclass(frozen=True, slots=True)
-class RestrictedLp:
-    active: Ints
-    """Full-LP column of each x column here."""
-    circuit_rows: Ints
-    """Full-LP circuit row of each circuit row here."""
-    lp: highspy.HighsLp
+class Rows:
+    """The circuit rows in the LP: only those that can bind with the columns in play (their
+    members' maxima exceed the limit). Entering columns may make more of them bindable;
+    those are added, never removed, so the basis stays valid from round to round."""
+
+    def __init__(self, problem: PlanningProblem, cols: Columns) -> None:
+        self.first = problem.n_sessions
+        self.row_of = np.full(len(cols.circuit_limit), -1, dtype=np.int64)
+        """Full-LP circuit row → row in the LP (-1: not in it)."""
+        self.circuit_rows = np.zeros(0, dtype=np.int64)
+        """Full-LP circuit row of each circuit row in the LP, in order."""
+
+    def newly_bindable(self, cols: Columns, mask: Mask) -> Ints:
+        in_play = mask[cols.circuit_col]
+        reach = np.bincount(
+            cols.circuit_row[in_play],
+            weights=cols.upper[cols.circuit_col[in_play]],
+            minlength=len(cols.circuit_limit),
+        )
+        found: Ints = np.flatnonzero((reach > cols.circuit_limit + 1e-9) & (self.row_of < 0))
+        return found
+
+    def add(self, new: Ints) -> None:
+        self.row_of[new] = self.first + len(self.circuit_rows) + np.arange(len(new))
+        self.circuit_rows = np.concatenate((self.circuit_rows, new))
 
 
-def restricted(problem: PlanningProblem, cols: Columns, mask: Mask) -> RestrictedLp:
-    n_sessions = problem.n_sessions
-    active = np.flatnonzero(mask)
-    n_x = len(active)
-    local = np.full(len(mask), -1, dtype=np.int64)
-    local[active] = np.arange(n_x)
-    # Circuit rows that can bind: the active members' maxima exceed the limit.
-    in_play = mask[cols.circuit_col]
-    entry_cols = local[cols.circuit_col[in_play]]
-    entry_rows = cols.circuit_row[in_play]
-    reach = np.bincount(
-        entry_rows, weights=cols.upper[active][entry_cols], minlength=len(cols.circuit_limit)
-    )
-    binding = np.flatnonzero(reach > cols.circuit_limit + 1e-9)
-    row_of = np.full(len(cols.circuit_limit), -1, dtype=np.int64)
-    row_of[binding] = n_sessions + np.arange(len(binding))
-    kept = row_of[entry_rows] >= 0
-    col = np.concatenate((np.arange(n_x), entry_cols[kept], np.arange(n_x, n_x + n_sessions)))
-    row = np.concatenate((cols.session[active], row_of[entry_rows[kept]], np.arange(n_sessions)))
-    value = np.concatenate((cols.energy[active], np.ones(int(kept.sum())), np.ones(n_sessions)))
+def _column_entries(cols: Columns, lp_rows: Rows, added: Ints) -> tuple[Ints, Ints, Floats]:
+    """Column-wise non-zeros of the x columns ``added`` (full-LP indices): (start, index,
+    value), with the rows numbered as in the LP."""
+    n = len(added)
+    where = np.full(len(cols.session), -1, dtype=np.int64)
+    where[added] = np.arange(n)
+    picked = where[cols.circuit_col] >= 0
+    c_local = where[cols.circuit_col[picked]]
+    c_rows = lp_rows.row_of[cols.circuit_row[picked]]
+    kept = c_rows >= 0
+    col = np.concatenate((np.arange(n), c_local[kept]))
+    row = np.concatenate((cols.session[added], c_rows[kept]))
+    value = np.concatenate((cols.energy[added], np.ones(int(kept.sum()))))
     order = np.lexsort((row, col))
-    counts = np.bincount(col, minlength=n_x + n_sessions)
+    start = np.concatenate(([0], np.cumsum(np.bincount(col, minlength=n))))
+    return start, row[order], value[order]
+
+
+def _row_entries(cols: Columns, new_rows: Ints, local_col: Ints) -> tuple[Ints, Ints]:
+    """Row-wise non-zeros of the circuit rows ``new_rows`` over the columns already in the
+    LP (``local_col``: full-LP column → LP column, -1 if not in it): (start, index)."""
+    where = np.full(len(cols.circuit_limit), -1, dtype=np.int64)
+    where[new_rows] = np.arange(len(new_rows))
+    picked = (where[cols.circuit_row] >= 0) & (local_col[cols.circuit_col] >= 0)
+    row = where[cols.circuit_row[picked]]
+    col = local_col[cols.circuit_col[picked]]
+    order = np.lexsort((col, row))
+    start = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=len(new_rows)))))
+    return start, col[order]
+
+
+def initial_lp(problem: PlanningProblem) -> highspy.HighsLp:
+    """The energy rows and the shortfall columns; x columns and circuit rows are added."""
+    n_sessions = problem.n_sessions
     need = np.asarray(problem.need_kwh, dtype=np.float64)
     lp = highspy.HighsLp()
-    lp.num_col_ = n_x + n_sessions
-    lp.num_row_ = n_sessions + len(binding)
-    lp.col_cost_ = np.concatenate(
-        (cols.cost[active], np.full(n_sessions, problem.shortfall_per_kwh))
-    )
-    lp.col_lower_ = np.zeros(n_x + n_sessions)
-    lp.col_upper_ = np.concatenate((cols.upper[active], need))
-    lp.row_lower_ = np.concatenate((need, np.full(len(binding), -highspy.kHighsInf)))
-    lp.row_upper_ = np.concatenate((need, cols.circuit_limit[binding]))
+    lp.num_col_ = n_sessions
+    lp.num_row_ = n_sessions
+    lp.col_cost_ = np.full(n_sessions, problem.shortfall_per_kwh)
+    lp.col_lower_ = np.zeros(n_sessions)
+    lp.col_upper_ = need
+    lp.row_lower_ = need
+    lp.row_upper_ = need
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
-    lp.a_matrix_.index_ = row[order].astype(np.int32)
-    lp.a_matrix_.value_ = value[order]
-    return RestrictedLp(active, binding, lp)
+    lp.a_matrix_.start_ = np.arange(n_sessions + 1, dtype=np.int32)
+    lp.a_matrix_.index_ = np.arange(n_sessions, dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(n_sessions)
+    return lp
 
 
-def reduced_costs(cols: Columns, model: RestrictedLp, row_dual: Floats, n_sessions: int) -> Floats:
+def _best_per_session(cols: Columns, candidates: Mask, priced: Floats) -> Ints:
+    """Of the improving columns, each session's ``ENTERING_PER_SESSION`` most improving: a
+    slot priced with the duals of rows not yet in the LP looks better than it is, and taking
+    them all would grow the LP towards the full one."""
+    found = np.flatnonzero(candidates)
+    if not len(found):
+        return found
+    order = found[np.lexsort((priced[found], cols.session[found]))]
+    sessions = cols.session[order]
+    first = np.concatenate(([True], sessions[1:] != sessions[:-1]))
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    best: Ints = order[np.arange(len(order)) - group_start < ENTERING_PER_SESSION]
+    return best
+
+
+def _as_mask(indices: Ints, size: int) -> Mask:
+    mask: Mask = np.zeros(size, dtype=np.bool_)
+    mask[indices] = True
+    return mask
+
+
+def reduced_costs(cols: Columns, lp_rows: Rows, row_dual: Floats, n_sessions: int) -> Floats:
     """``c_j − a_jᵀy`` of every x column of the full LP (rows left out have dual 0)."""
     circuit_dual = np.zeros(len(cols.circuit_limit))
-    circuit_dual[model.circuit_rows] = row_dual[n_sessions:]
+    circuit_dual[lp_rows.circuit_rows] = row_dual[n_sessions:]
     priced = cols.cost - cols.energy * row_dual[:n_sessions][cols.session]
     np.subtract.at(priced, cols.circuit_col, circuit_dual[cols.circuit_row])
     return priced
 
 
 class HighsSolver:
-    """Implements :class:`amphub.application.planning.ports.Solver`."""
+    """Implements :class:`amphub.application.planning.ports.Solver`. Column generation on
+    one HiGHS model: entering columns are added to it, so each round starts from the last
+    optimal basis (a warm start) instead of from scratch."""
 
-    def __init__(self, *, time_limit_s: float = 30.0, max_rounds: int = 50) -> None:
+    def __init__(self, *, time_limit_s: float = 30.0, max_rounds: int = 100) -> None:
         self._time_limit_s = time_limit_s
         self._max_rounds = max_rounds
         self.last_build_s = 0.0
@@ -169,50 +222,74 @@ class HighsSolver:
 
     def solve(self, problem: PlanningProblem) -> Solution:
         began = time.perf_counter()
-        build_s = 0.0
-        cols = columns(problem)
-        mask = initial_columns(problem, cols)
-        build_s += time.perf_counter() - began
         n_sessions = problem.n_sessions
-        values = np.zeros(len(mask) + n_sessions)
-        status_text = "not solved"
+        cols = columns(problem)
+        lp_rows = Rows(problem, cols)
+        highs = highspy.Highs()  # type: ignore[no-untyped-call]
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("time_limit", self._time_limit_s)
+        highs.setOptionValue("threads", 1)
+        highs.passModel(initial_lp(problem))
+        mask = np.zeros(len(cols.session), dtype=np.bool_)
+        local_col = np.full(len(cols.session), -1, dtype=np.int64)
+        active = np.zeros(0, dtype=np.int64)
+        entering = np.flatnonzero(initial_columns(problem, cols))
+        build_s = time.perf_counter() - began
         optimal = False
-        objective = float("nan")
+        status_text = "not solved"
         rounds = 0
         while rounds < self._max_rounds:
             rounds += 1
             built_at = time.perf_counter()
-            model = restricted(problem, cols, mask)
+            new_rows = lp_rows.newly_bindable(cols, mask | _as_mask(entering, len(mask)))
+            if len(new_rows):
+                row_start, row_index = _row_entries(cols, new_rows, local_col)
+                highs.addRows(
+                    len(new_rows), np.full(len(new_rows), -highspy.kHighsInf),
+                    cols.circuit_limit[new_rows], len(row_index),
+                    row_start[:-1].astype(np.int32), row_index.astype(np.int32),
+                    np.ones(len(row_index)),
+                )  # fmt: skip
+                lp_rows.add(new_rows)
+            start, index, value = _column_entries(cols, lp_rows, entering)
+            highs.addCols(
+                len(entering), cols.cost[entering], np.zeros(len(entering)),
+                cols.upper[entering], len(index), start[:-1].astype(np.int32),
+                index.astype(np.int32), value,
+            )  # fmt: skip
+            local_col[entering] = n_sessions + len(active) + np.arange(len(entering))
+            active = np.concatenate((active, entering))
+            mask[entering] = True
             build_s += time.perf_counter() - built_at
-            highs = highspy.Highs()  # type: ignore[no-untyped-call]
-            highs.setOptionValue("output_flag", False)
-            highs.setOptionValue("time_limit", self._time_limit_s)
-            highs.passModel(model.lp)
             highs.run()
+            # Later rounds start from this basis; presolving again would throw it away.
+            highs.setOptionValue("presolve", "off")
             status = highs.getModelStatus()
             status_text = highs.modelStatusToString(status)
             if status != highspy.HighsModelStatus.kOptimal:
-                optimal = False
                 break
-            solution = highs.getSolution()
-            col_value = np.asarray(solution.col_value)
-            priced = reduced_costs(cols, model, np.asarray(solution.row_dual), n_sessions)
-            entering = ~mask & (priced < -REDUCED_COST_TOLERANCE * (1 + np.abs(cols.cost)))
-            if not entering.any():
-                values = np.zeros(len(mask) + n_sessions)
-                values[model.active] = col_value[: len(model.active)]
-                values[len(mask) :] = col_value[len(model.active) :]
-                objective = highs.getInfo().objective_function_value
+            row_dual = np.asarray(highs.getSolution().row_dual)
+            priced = reduced_costs(cols, lp_rows, row_dual, n_sessions)
+            entering = _best_per_session(
+                cols, ~mask & (priced < -REDUCED_COST_TOLERANCE * (1 + np.abs(cols.cost))), priced
+            )
+            if not len(entering):
                 optimal = True
                 break
-            mask = mask | entering
         self.last_rounds = rounds
         self.last_build_s = build_s
         self.last_solve_s = time.perf_counter() - began - build_s
-        n_x = len(mask)
+        currents = np.zeros(len(mask))
+        shortfall = np.asarray(problem.need_kwh, dtype=np.float64)
+        objective = float("nan")
+        if optimal:
+            values = np.asarray(highs.getSolution().col_value)
+            shortfall = values[:n_sessions]
+            currents[active] = values[n_sessions:]
+            objective = highs.getInfo().objective_function_value
         return Solution(
-            currents_a=values[:n_x].tolist(),
-            shortfall_kwh=values[n_x:].tolist() if optimal else list(problem.need_kwh),
+            currents_a=currents.tolist(),
+            shortfall_kwh=shortfall.tolist(),
             objective=objective,
             optimal=optimal,
             message=status_text,
