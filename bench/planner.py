@@ -312,7 +312,7 @@ def main() -> int:
           "per connector")  # fmt: skip
     print("\n| sessions × 96 slots | columns | formulate s | sparse arrays s | HiGHS s | total s |")
     print("|---|---|---|---|---|---|")
-    for n in (int(x) for x in args.sizes.split(",")):
+    for n in (int(x) for x in args.sizes.split(",") if x):
         sessions, group = scenario(n, trips, day, 0, all_present=True, circuit=circuit)
         columns = make_problem(sessions, group, grid, prices).offsets()[-1]
         repeats = args.repeats if n <= 1000 else 1
@@ -320,7 +320,7 @@ def main() -> int:
         print(f"| {n:,} | {columns:,} | {spread(t['formulate'])} | {spread(t['arrays'])} | "
               f"{spread(t['solve'])} | {spread(t['total'])} |")  # fmt: skip
 
-    for n in (int(x) for x in args.cost_sizes.split(",")):
+    for n in (int(x) for x in args.cost_sizes.split(",") if x):
         results = costs(n, trips, day, grid, prices, args.seed, circuit)
         best = results["perfect-foresight optimum"].cost
         print(f"\n{n} sessions arriving over the day (seed {args.seed}), cost in DKK:\n")
