@@ -44,7 +44,7 @@ export function renderChart(figure, { series, from, to, unit = "A", xLabel }) {
     root.append(svg("text", { x: PAD.left - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, `${+v.toFixed(1)}`));
   }
   const span = to - from;
-  const xStep = span > 4 * 3600e3 ? 3600e3 : span > 3600e3 ? 1800e3 : span > 1200e3 ? 900e3 : 300e3;
+  const xStep = [60e3, 300e3, 900e3, 1800e3, 3600e3, 6 * 3600e3].find((s) => span / s <= 6) ?? 86400e3;
   for (let t = Math.ceil(from / xStep) * xStep; t <= to; t += xStep) {
     root.append(svg("line", { x1: x(t), x2: x(t), y1: PAD.top, y2: HEIGHT - PAD.bottom, class: "grid" }));
     root.append(svg("text", { x: x(t), y: HEIGHT - 8, class: "tick", "text-anchor": "middle" }, clock(t)));

@@ -212,3 +212,12 @@ export function gate(allowed, root = document) {
     if (!allowed.has(node.dataset.needs)) node.remove();
   }
 }
+
+/** Run a page's main(); the body says data-ready="1" once its forms and data are in place. */
+export function start(main) {
+  main()
+    .catch((error) => notice(error.message, "error"))
+    .finally(() => {
+      document.body.dataset.ready = "1";
+    });
+}

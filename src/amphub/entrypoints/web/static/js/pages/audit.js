@@ -1,6 +1,6 @@
 import { get } from "/static/js/api.js";
 import { currentContext, setUpSwitcher } from "/static/js/context.js";
-import { $, h, notice, pagedTable, when } from "/static/js/ui.js";
+import { $, h, pagedTable, when, start } from "/static/js/ui.js";
 
 const short = (value) => (value === null || value === undefined ? "—" : JSON.stringify(value));
 
@@ -25,4 +25,4 @@ async function main() {
   await table.reload();
 }
 
-main().catch((error) => notice(error.message, "error"));
+start(main);

@@ -2,7 +2,7 @@ import { get, post, put } from "/static/js/api.js";
 import { renderChart } from "/static/js/chart.js";
 import { setUpSwitcher } from "/static/js/context.js";
 import {
-  $, addressLine, age, badge, body, h, handleForm, notice, pagedTable, permissions, secondsSince, when,
+  $, addressLine, age, badge, body, h, handleForm, notice, pagedTable, permissions, secondsSince, when, start,
 } from "/static/js/ui.js";
 
 const chargePointId = Number(body.chargePointId);
@@ -148,4 +148,4 @@ async function main() {
   setInterval(() => showStatus().catch(() => {}), 5000);
 }
 
-main().catch((error) => notice(error.message, "error"));
+start(main);

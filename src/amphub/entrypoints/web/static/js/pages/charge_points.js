@@ -1,6 +1,6 @@
 import { get } from "/static/js/api.js";
 import { currentContext, setUpSwitcher } from "/static/js/context.js";
-import { $, addressLine, age, badge, h, notice, pagedTable, secondsSince } from "/static/js/ui.js";
+import { $, addressLine, age, badge, h, notice, pagedTable, secondsSince, start } from "/static/js/ui.js";
 
 const table = pagedTable({
   tbody: $("#charge-points tbody"),
@@ -32,4 +32,4 @@ async function main() {
   });
 }
 
-main().catch((error) => notice(error.message, "error"));
+start(main);

@@ -2,7 +2,7 @@ import { get, put } from "/static/js/api.js";
 import { renderChart } from "/static/js/chart.js";
 import { setUpSwitcher } from "/static/js/context.js";
 import {
-  $, addressLine, body, copyButton, fillForm, gate, h, handleForm, notice, permissions, when,
+  $, addressLine, body, copyButton, fillForm, gate, h, handleForm, notice, permissions, when, start,
 } from "/static/js/ui.js";
 
 const groupId = Number(body.groupId);
@@ -21,6 +21,8 @@ const BINDING = {
   FAIL_SAFE: "Fail-safe (meter silent)",
   BELOW_THRESHOLD: "Change below threshold",
   PAUSED_NO_CAPACITY: "Paused: no capacity",
+  PAUSED_FOR_ROTATION: "Paused: another car's turn",
+  PAUSED_MIN_OFF_TIME: "Paused: minimum off-time",
 };
 const WINDOW_MS = 60 * 60 * 1000;
 const POLL_MS = 3000;
@@ -94,6 +96,8 @@ async function toggleMember(candidate, checkbox) {
   try {
     group = await put(`/groups/${groupId}/layout`, layout);
     showMasterField();
+    const updated = { ...candidate, group_id: checkbox.checked ? groupId : null, group_name: group.name };
+    checkbox.closest("tr").replaceWith(candidateRow(updated));
     notice(checkbox.checked ? "Charge point added with all its connectors." : "Charge point removed.");
   } catch (failure) {
     checkbox.checked = !checkbox.checked;
@@ -158,8 +162,11 @@ function addPoint(point) {
 }
 
 function drawCharts() {
+  // The last hour; while there is less history than that, the span of what there is (at
+  // least two minutes), so that a new group's chart is readable at once.
   const to = Date.now();
-  const from = to - WINDOW_MS;
+  const earliest = Math.min(to, ...history.l1.map((p) => p.at));
+  const from = Math.max(to - WINDOW_MS, Math.min(earliest, to - 120e3));
   for (const phase of ["l1", "l2", "l3"]) {
     const points = history[phase];
     renderChart($(`#chart-${phase}`), {
@@ -181,7 +188,7 @@ function showConnectors(live) {
         h("td", { text: c.connector_id }),
         h("td", { class: "number limit", text: c.limit_a.toFixed(1) }),
         h("td", { class: "number", text: c.delivered_a === null ? "—" : c.delivered_a.toFixed(1) }),
-        h("td", { text: BINDING[c.binding] || c.binding }),
+        h("td", { class: "binding", text: BINDING[c.binding] || c.binding }),
         h("td", { text: [c.node && c.node !== "root" ? c.node : "", c.phase ? `L${c.phase}` : "", c.detail].filter(Boolean).join(" · ") }))));
 }
 
@@ -247,4 +254,4 @@ async function main() {
   showTab();
 }
 
-main().catch((error) => notice(error.message, "error"));
+start(main);

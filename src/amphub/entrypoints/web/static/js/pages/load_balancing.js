@@ -1,6 +1,6 @@
 import { get, post } from "/static/js/api.js";
 import { setUpSwitcher } from "/static/js/context.js";
-import { $, body, gate, h, handleForm, notice, permissions } from "/static/js/ui.js";
+import { $, body, gate, h, handleForm, permissions, start } from "/static/js/ui.js";
 
 const siteId = Number(body.siteId);
 const DISTRIBUTION = { cloud: "Cloud managed", local: "Locally managed" };
@@ -30,4 +30,4 @@ async function main() {
   });
 }
 
-main().catch((error) => notice(error.message, "error"));
+start(main);

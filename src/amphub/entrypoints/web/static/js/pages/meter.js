@@ -1,6 +1,6 @@
 import { get, post } from "/static/js/api.js";
 import { setUpSwitcher } from "/static/js/context.js";
-import { $, age, badge, body, gate, h, notice, permissions, showOnce, when } from "/static/js/ui.js";
+import { $, age, badge, body, gate, h, permissions, showOnce, when, start } from "/static/js/ui.js";
 
 const meterId = Number(body.meterId);
 
@@ -44,4 +44,4 @@ async function main() {
   setInterval(() => refresh().catch(() => {}), 5000);
 }
 
-main().catch((error) => notice(error.message, "error"));
+start(main);

@@ -1,6 +1,6 @@
 import { get, post } from "/static/js/api.js";
 import { currentContext, setUpSwitcher } from "/static/js/context.js";
-import { $, age, badge, h, handleForm, notice, pagedTable, showOnce, when } from "/static/js/ui.js";
+import { $, age, badge, h, handleForm, pagedTable, showOnce, when, start } from "/static/js/ui.js";
 
 const sites = new Map();
 
@@ -50,4 +50,4 @@ async function main() {
   });
 }
 
-main().catch((error) => notice(error.message, "error"));
+start(main);

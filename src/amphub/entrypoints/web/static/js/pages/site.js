@@ -1,6 +1,6 @@
 import { get, post } from "/static/js/api.js";
 import { setUpSwitcher } from "/static/js/context.js";
-import { $, addressLine, badge, body, gate, h, handleForm, notice, permissions, showOnce } from "/static/js/ui.js";
+import { $, addressLine, badge, body, gate, h, handleForm, permissions, showOnce, start } from "/static/js/ui.js";
 
 const siteId = Number(body.siteId);
 
@@ -55,4 +55,4 @@ async function main() {
   }
 }
 
-main().catch((error) => notice(error.message, "error"));
+start(main);

@@ -1,6 +1,6 @@
 import { get, post } from "/static/js/api.js";
 import { currentContext, setUpSwitcher } from "/static/js/context.js";
-import { $, addressLine, h, handleForm, notice, pagedTable, permissions } from "/static/js/ui.js";
+import { $, addressLine, h, handleForm, pagedTable, permissions, start } from "/static/js/ui.js";
 
 const table = pagedTable({
   tbody: $("#sites tbody"),
@@ -45,4 +45,4 @@ async function main() {
   });
 }
 
-main().catch((error) => notice(error.message, "error"));
+start(main);
