@@ -13,6 +13,16 @@ from amphub.domain.units import PhaseCurrents
 
 OVERLOAD_TOLERANCE_A = 0.05
 """Below this a phase does not count as over its fuse (rounding of limits and draws)."""
+MAX_EVENTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Overload:
+    """A phase went over its fuse: when (simulated s), which phase, by how much at first."""
+
+    at_s: float
+    phase: int
+    excess_a: float
 
 
 @dataclass(slots=True)
@@ -44,6 +54,9 @@ class Accounts:
     sessions: list[SessionRecord] = field(default_factory=list)
     turned_away: int = 0
     worst_overload_a: float = 0.0
+    overloads: list[Overload] = field(default_factory=list)
+    """The first :data:`MAX_EVENTS` times a phase went over its fuse."""
+    _over: list[bool] = field(default_factory=lambda: [False, False, False])
 
     def add(self, building: PhaseCurrents, charging: PhaseCurrents, dt_s: float) -> None:
         """``dt_s`` simulated seconds at these currents (grid phases)."""
@@ -57,10 +70,14 @@ class Accounts:
             self.peak_charging_a[i] = max(self.peak_charging_a[i], c)
             self.peak_building_a[i] = max(self.peak_building_a[i], b)
             excess = total - self.fuse_a
-            if excess > OVERLOAD_TOLERANCE_A:
+            over = excess > OVERLOAD_TOLERANCE_A
+            if over:
                 self.overload_as += excess * dt_s
                 self.worst_overload_a = max(self.worst_overload_a, excess)
                 over_any = True
+                if not self._over[i] and len(self.overloads) < MAX_EVENTS:
+                    self.overloads.append(Overload(self.sim_seconds - dt_s, i + 1, excess))
+            self._over[i] = over
         if over_any:
             self.overload_s += dt_s
 
@@ -93,4 +110,8 @@ class Accounts:
             f"  of which charging   {charging} A;  building {building} A",
             f"overload              {self.overload_s:.0f} s, {self.overload_as:.0f} A·s"
             f" (worst {self.worst_overload_a:.1f} A over the fuse)",
+            *(
+                f"  from {o.at_s / 60:6.1f} min  L{o.phase} +{o.excess_a:.1f} A"
+                for o in self.overloads[:5]
+            ),
         ]

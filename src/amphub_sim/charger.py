@@ -248,6 +248,14 @@ class SimCharger:
             while connector.changes and connector.changes[0][0] <= now:
                 connector.offered_a = connector.changes.popleft()[1]
 
+    def settle(self, now: datetime) -> None:
+        """Offer what the profiles allow now, as if the lag had long passed (a charger
+        that has been running before the simulation starts)."""
+        self.update_limits(now)
+        for connector in self.connectors.values():
+            connector.changes.clear()
+            connector.offered_a = connector.target_a
+
     def step(self, dt_sim_s: float, now: datetime) -> None:
         """Advance the cars by ``dt_sim_s`` simulated seconds at the current offers."""
         for connector in self.connectors.values():

@@ -103,7 +103,7 @@ class ChargerLink:
         self.reset_kind: str | None = None
         self.triggers: deque[tuple[str, int | None]] = deque()
         self._wake = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
     @property
     def subprotocol(self) -> str:
@@ -111,6 +111,12 @@ class ChargerLink:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def stop(self) -> None:
+        """Leave the loops at their next turn (besides cancelling the task: a cancellation
+        that meets a finishing ``wait_for`` inside a library can be lost on Python 3.11)."""
+        self._stopped = True
+        self.wake()
 
     def request_reset(self, kind: str) -> None:
         self.reset_kind = kind
@@ -125,7 +131,7 @@ class ChargerLink:
     async def run(self) -> None:
         """Stay connected until cancelled."""
         backoff = 0.5
-        while True:
+        while not self._stopped:
             try:
                 await self._session()
                 backoff = 0.5
@@ -175,7 +181,7 @@ class ChargerLink:
         loop = asyncio.get_running_loop()
         next_heartbeat = loop.time() + heartbeat_s
         next_values = loop.time() + charger.meter_values_s
-        while not receiver.done():
+        while not receiver.done() and not self._stopped:
             while charger.outbox:
                 await messenger.deliver(charger.outbox[0])
                 charger.outbox.popleft()
@@ -202,6 +208,8 @@ class ChargerLink:
                 await messenger.heartbeat()
             timeout = max(min(next_values, next_heartbeat) - loop.time(), 0.01)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
             self._wake.clear()
-        receiver.result()  # the connection closed: raise what ended it
+        if receiver.done():
+            receiver.result()  # the connection closed: raise what ended it

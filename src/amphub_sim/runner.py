@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import random
 import time
@@ -40,6 +41,7 @@ from amphub_sim.ocpp_link import ChargerLink, utc_now
 from amphub_sim.scenario import MeterTransport, Placement, Scenario
 from amphub_sim.sessions import PlannedSession
 
+LOGGER = logging.getLogger(__name__)
 MAX_STEP_S = 10.0
 """The longest simulated step the cars are advanced by at one offered current."""
 
@@ -140,8 +142,14 @@ class SiteSimulation:
         *,
         max_real_s: float | None = None,
         on_progress: Callable[[float, Accounts], None] | None = None,
+        warm_up_s: float = 15.0,
     ) -> Accounts:
-        """Run the scenario's window (or until ``max_real_s``) and return the accounts."""
+        """Run the scenario's window (or until ``max_real_s``) and return the accounts.
+
+        The simulated clock starts once every charger is connected and holds a limit from
+        amphub (at most ``warm_up_s`` real seconds): the site was running before the
+        window opens, so its first cars do not meet chargers that have not heard from
+        amphub yet."""
         self.links = [
             ChargerLink(
                 charger,
@@ -158,10 +166,11 @@ class SiteSimulation:
         ]
         tasks.append(asyncio.create_task(self.meter.run(), name="sim-meter"))
         loop = asyncio.get_running_loop()
-        deadline = math.inf if max_real_s is None else loop.time() + max_real_s
         duration_s = self.scenario.duration_h * 3600
-        self.clock = SimClock(self.scenario.start, self.speed)
         try:
+            await self._warm_up(warm_up_s)
+            deadline = math.inf if max_real_s is None else loop.time() + max_real_s
+            self.clock = SimClock(self.scenario.start, self.speed)
             done_s = 0.0
             while True:
                 now_s = min(self.clock.elapsed_s(), duration_s)
@@ -175,10 +184,25 @@ class SiteSimulation:
             self._leave_all(done_s)
             await self._drain(5.0)
         finally:
+            for link in self.links:
+                link.stop()
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            _, stuck = await asyncio.wait(tasks, timeout=10)
+            if stuck:
+                LOGGER.error("tasks still running after 10 s: %s", [t.get_name() for t in stuck])
         return self.accounts
+
+    async def _warm_up(self, timeout_s: float) -> None:
+        def ready() -> bool:
+            return all(link.connected and link.charger.profiles_received > 0 for link in self.links)
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                while not ready():  # noqa: ASYNC110 - the links' state is the condition
+                    await asyncio.sleep(0.05)
+        for charger in self.chargers:
+            charger.settle(utc_now())
 
     async def _drain(self, timeout_s: float) -> None:
         """Give the chargers a moment to send what they still hold (StopTransactions)."""

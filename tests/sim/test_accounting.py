@@ -18,6 +18,9 @@ def test_overload_counts_ampere_seconds_per_phase_and_seconds_once() -> None:
     assert books.peak_total_a == [42, 43, 30]
     assert books.peak_charging_a == [32, 33, 20]
     assert books.sim_seconds == 15
+    assert [(o.at_s, o.phase) for o in books.overloads] == [(10, 1), (10, 2)]
+    books.add(PhaseCurrents(10, 10, 10), PhaseCurrents(33, 33, 20), 5)  # still over: no new
+    assert len(books.overloads) == 2
 
 
 def test_rounding_is_not_an_overload() -> None:

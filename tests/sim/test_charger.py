@@ -161,3 +161,10 @@ def test_a_charger_maximum_is_shared_max_min_fair() -> None:
     assert _share({1: 16.0, 2: 16.0}, 20.0) == {1: 10.0, 2: 10.0}
     assert _share({1: 6.0, 2: 16.0}, 20.0) == {1: 6.0, 2: 14.0}
     assert _share({1: 6.0}, 0.0) == {1: 0.0}
+
+
+def test_settling_skips_the_lag() -> None:
+    sim = charger(lag_s=5.0)
+    sim.profiles.add(limit(1, 1, 10.0), None, T0)
+    sim.settle(T0)
+    assert sim.connectors[1].offered_a == 10.0
