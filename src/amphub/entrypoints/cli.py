@@ -26,7 +26,6 @@ from amphub.domain.roles import Membership, Role
 from amphub.domain.tenancy import Address, SiteSpec
 from amphub.settings import Settings, load_settings
 from amphub_sim.cli import sim_app
-from amphub_sim.cli import sim_app
 
 app = typer.Typer(help="amphub: an open charge point management system.", no_args_is_help=True)
 admin = typer.Typer(help="Administration: operators, users, memberships.", no_args_is_help=True)
@@ -35,7 +34,6 @@ meter = typer.Typer(help="Measurement devices: register, new PIN, list.", no_arg
 app.add_typer(meter, name="meter")
 charge_point = typer.Typer(help="Charge points: register, new OCPP password.", no_args_is_help=True)
 app.add_typer(charge_point, name="charge-point")
-app.add_typer(sim_app, name="sim")
 app.add_typer(sim_app, name="sim")
 powerbank = typer.Typer(
     help="PowerBank: an operator's compatibility list and terms.", no_args_is_help=True
