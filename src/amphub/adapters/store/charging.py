@@ -28,6 +28,7 @@ from amphub.adapters.store.charging_rows import (
     store_session,
     summary_from_json,
     summary_to_json,
+    upsert,
 )
 from amphub.adapters.store.charging_tables import (
     ChargePointStateRow,
@@ -67,6 +68,10 @@ from amphub.domain.charging import (
 
 V16 = "1.6"
 V201 = "2.0.1"
+_EMPTY_STATE: dict[str, Any] = {
+    "connected": False, "boot_reason": "", "vendor": "", "model": "", "serial_number": "",
+    "firmware_version": "", "iccid": "", "imsi": "", "meter_type": "", "meter_serial_number": "",
+}  # fmt: skip
 
 
 def _active(row: TransactionRow) -> ActiveTransaction:
@@ -90,11 +95,7 @@ class SqlChargingStore(SqlChargingQueries):
     async def _state(session: AsyncSession, charge_point_id: int) -> ChargePointStateRow:
         row = await session.get(ChargePointStateRow, charge_point_id)
         if row is None:
-            row = ChargePointStateRow(
-                charge_point_id=charge_point_id, connected=False, boot_reason="", vendor="",
-                model="", serial_number="", firmware_version="", iccid="", imsi="",
-                meter_type="", meter_serial_number="",
-            )  # fmt: skip
+            row = ChargePointStateRow(charge_point_id=charge_point_id, **_EMPTY_STATE)
             session.add(row)
         return row
 
@@ -117,49 +118,66 @@ class SqlChargingStore(SqlChargingQueries):
     # -- directory ---------------------------------------------------------------------------
 
     async def find_by_identity(self, identity: str) -> ChargePointRecord | None:
+        """One query (the handshake of every charger runs it; a reconnect storm runs it
+        thousands of times a minute)."""
         async with self._session() as session:
-            found = (
+            rows = (
                 await session.execute(
-                    select(ChargePointRow, SiteRow.team_id, TeamRow.operator_id)
+                    select(
+                        ChargePointRow.id,
+                        ChargePointRow.site_id,
+                        SiteRow.team_id,
+                        TeamRow.operator_id,
+                        ChargePointRow.ocpp_password_hash,
+                        ConnectorRow.connector_id,
+                        ConnectorRow.phases,
+                        ConnectorRow.max_current_a,
+                    )
                     .join(SiteRow, ChargePointRow.site_id == SiteRow.id)
                     .join(TeamRow, SiteRow.team_id == TeamRow.id)
+                    .outerjoin(ConnectorRow, ConnectorRow.charge_point_id == ChargePointRow.id)
                     .where(ChargePointRow.ocpp_identity == identity)
+                    .order_by(ConnectorRow.connector_id)
                 )
-            ).first()
-            if found is None:
-                return None
-            row, team_id, operator_id = found
-            connectors = await session.scalars(
-                select(ConnectorRow)
-                .where(ConnectorRow.charge_point_id == row.id)
-                .order_by(ConnectorRow.connector_id)
-            )
-            return ChargePointRecord(
-                charge_point_id=row.id,
-                identity=row.ocpp_identity,
-                site_id=row.site_id,
-                team_id=team_id,
-                operator_id=operator_id,
-                password_hash=row.ocpp_password_hash,
-                connectors=tuple(
-                    ConnectorRecord(c.connector_id, c.phases, c.max_current_a) for c in connectors
-                ),
-            )
+            ).all()
+        if not rows:
+            return None
+        first = rows[0]
+        return ChargePointRecord(
+            charge_point_id=first.id,
+            identity=identity,
+            site_id=first.site_id,
+            team_id=first.team_id,
+            operator_id=first.operator_id,
+            password_hash=first.ocpp_password_hash,
+            connectors=tuple(
+                ConnectorRecord(row.connector_id, row.phases, row.max_current_a)
+                for row in rows
+                if row.connector_id is not None
+            ),
+        )
 
     # -- charger state -----------------------------------------------------------------------
+
+    async def _upsert_state(self, charge_point_id: int, **values: Any) -> None:
+        """One statement, no read: connections and heartbeats come by the thousand."""
+        async with self._writing() as session:
+            await upsert(
+                session,
+                ChargePointStateRow.__table__,  # type: ignore[arg-type]
+                {**_EMPTY_STATE, "charge_point_id": charge_point_id, **values},
+                ("charge_point_id",),
+                tuple(values),
+            )
+            await session.commit()
 
     async def record_connection(
         self, charge_point_id: int, ocpp_version: str, connected: bool, at: datetime
     ) -> None:
-        async with self._writing() as session:
-            state = await self._state(session, charge_point_id)
-            state.ocpp_version = ocpp_version
-            state.connected = connected
-            if connected:
-                state.last_connected_at = at
-            else:
-                state.last_disconnected_at = at
-            await session.commit()
+        moment = {"last_connected_at": at} if connected else {"last_disconnected_at": at}
+        await self._upsert_state(
+            charge_point_id, ocpp_version=ocpp_version, connected=connected, **moment
+        )
 
     async def record_boot(
         self, charge_point_id: int, boot: BootReport, status: BootStatus, at: datetime
@@ -186,10 +204,7 @@ class SqlChargingStore(SqlChargingQueries):
             await session.commit()
 
     async def record_heartbeat(self, charge_point_id: int, at: datetime) -> None:
-        async with self._writing() as session:
-            state = await self._state(session, charge_point_id)
-            state.last_heartbeat_at = at
-            await session.commit()
+        await self._upsert_state(charge_point_id, last_heartbeat_at=at)
 
     async def record_status(
         self, charge_point_id: int, report: StatusReport, received_at: datetime

@@ -67,6 +67,24 @@ async def insert_new(
     await session.execute(insert(table).on_conflict_do_nothing(index_elements=keys), rows)
 
 
+async def upsert(
+    session: AsyncSession,
+    table: Table,
+    values: dict[str, Any],
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert a row, or update ``update`` columns of the row with the same ``keys``."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = insert(table).values(values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys, set_={name: statement.excluded[name] for name in update}
+        )
+    )
+
+
 def clip(text: str, length: int) -> str:
     return text[:length]
 
