@@ -41,7 +41,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(server: LiveServer) -> Iterator[Browser]:
+    """After the server: Playwright's loop in this thread would refuse its migration."""
     with chromium() as launched:
         yield launched
 
