@@ -32,9 +32,10 @@ Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 
 REDUCED_COST_TOLERANCE = 1e-9
-INITIAL_SLOT_FACTOR = 1
-INITIAL_SLOT_EXTRA = 1
+INITIAL_SLOT_FACTOR = 2
+INITIAL_SLOT_EXTRA = 2
 ENTERING_PER_SESSION = 4
+PRIMAL_SIMPLEX = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,8 +263,11 @@ class HighsSolver:
             mask[entering] = True
             build_s += time.perf_counter() - built_at
             highs.run()
-            # Later rounds start from this basis; presolving again would throw it away.
+            # Later rounds start from this basis, which stays primal feasible when columns
+            # are added: the primal simplex goes on from it (the dual simplex, and presolve,
+            # would largely start over).
             highs.setOptionValue("presolve", "off")
+            highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
             status = highs.getModelStatus()
             status_text = highs.modelStatusToString(status)
             if status != highspy.HighsModelStatus.kOptimal:
