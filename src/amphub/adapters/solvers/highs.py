@@ -3,7 +3,7 @@
 A car plugged in for ten hours that needs two hours of charging will, at the optimum, charge
 in a handful of its slots; giving the LP every slot of every car makes it several times
 larger, and the simplex slower, than it needs to be. So each car starts with its cheapest
-slots (about what it needs, by price) and the circuit rows those can load past their limit.
+slots (twice what it needs, by price) and the circuit rows those can load past their limit.
 After each solve every left-out slot is priced with the duals: a slot whose reduced cost
 ``c_j − a_jᵀy`` is negative would lower the cost. Each car's most improving ones are added to
 the same HiGHS model (with the circuit rows they make bindable), which re-solves from the
