@@ -30,6 +30,7 @@ from amphub.domain.planning.schedule import WeeklyWindow
 from amphub.domain.roles import Membership, Role
 from amphub.domain.tenancy import ChargePointSpec, ConnectorSpec, SiteSpec
 from tests.integration.planning.price_server import HOURLY
+from tests.support.waiting import eventually
 
 NOW = datetime(2024, 10, 26, 16, 0, tzinfo=UTC)  # 18:00 CEST, the evening before DST ends
 SYSTEM = Actor.system("test")
@@ -220,3 +221,26 @@ async def test_who_may_do_what(world: World) -> None:
             await call
     with pytest.raises(Conflict):
         await config.set_session_need(SYSTEM, world.charge_point_id, 2, need)  # no session there
+
+
+async def test_session_start_stop_and_new_prices_re_plan_by_themselves(world: World) -> None:
+    planner = world.adaptive.planner
+    await world.adaptive.configuration.set_session_need(
+        SYSTEM, world.charge_point_id, 1, SessionNeed(NOW + timedelta(hours=10), 8_000)
+    )
+    await planner.start()
+    try:
+        first = planner.group_plan(world.group_id)
+        assert first is not None and world.key in first.plans
+        world.live.set_transaction(world.charge_point_id, 1, None)  # the car leaves
+        await eventually(lambda: planner.group_plan(world.group_id) is None)
+        world.live.set_transaction(world.charge_point_id, 1, world.transaction_id)  # back
+        await eventually(lambda: planner.group_plan(world.group_id) is not None)
+        before = planner.group_plan(world.group_id)
+        world.clock.at = NOW + timedelta(minutes=20)
+        planner.prices_changed("DK2")
+        await eventually(lambda: planner.group_plan(world.group_id) is not before)
+        replanned = planner.group_plan(world.group_id)
+        assert replanned is not None and replanned.at == world.clock.at
+    finally:
+        await planner.stop()
