@@ -34,6 +34,10 @@ TransportCheck = Callable[[MeterTransport, dict[str, Any]], None]
 InvalidValue naming the field."""
 
 
+MAX_SECONDS = 10**9
+"""Beyond any sensible timeout, and below what a timedelta can hold."""
+
+
 def validate_meter_spec(
     spec: MeterSpec, transport_check: TransportCheck | None = None
 ) -> MeterSpec:
@@ -41,7 +45,7 @@ def validate_meter_spec(
     if len(name) > 200:
         raise InvalidValue("name", "must be at most 200 characters")
     validate_main_fuse_a(spec.main_fuse_a)
-    if not math.isfinite(spec.timeout_s):
+    if not math.isfinite(spec.timeout_s) or abs(spec.timeout_s) > MAX_SECONDS:
         raise InvalidValue("timeout_s", "must be a number of seconds")
     validate_meter_timeout(timedelta(seconds=spec.timeout_s))
     validate_frozen_after_n(spec.frozen_after_n)

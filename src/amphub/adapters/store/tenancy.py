@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from amphub.adapters.store.tables import (
@@ -27,6 +28,7 @@ from amphub.application.uow import (
     StoredToken,
     Visibility,
 )
+from amphub.domain.errors import Conflict
 from amphub.domain.roles import Membership, Role
 from amphub.domain.tenancy import (
     Address,
@@ -67,7 +69,10 @@ class SqlOperators:
     async def add(self, name: str, created_at: datetime) -> Operator:
         row = OperatorRow(name=name, created_at=created_at)
         self._session.add(row)
-        await self._session.flush()
+        try:
+            await self._session.flush()
+        except IntegrityError as error:
+            raise Conflict("name", "an operator with this name exists already") from error
         return Operator(row.id, row.name)
 
     async def get(self, operator_id: int) -> Operator | None:
@@ -82,9 +87,12 @@ class SqlOperators:
         return [Operator(row.id, row.name) for row in rows]
 
     async def rename(self, operator_id: int, name: str) -> None:
-        await self._session.execute(
-            update(OperatorRow).where(OperatorRow.id == operator_id).values(name=name)
-        )
+        try:
+            await self._session.execute(
+                update(OperatorRow).where(OperatorRow.id == operator_id).values(name=name)
+            )
+        except IntegrityError as error:
+            raise Conflict("name", "an operator with this name exists already") from error
 
     async def delete(self, operator_id: int) -> None:
         await self._session.execute(delete(OperatorRow).where(OperatorRow.id == operator_id))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from amphub import __version__
+from amphub.entrypoints.api.deps import ids_in_range
 from amphub.entrypoints.api.errors import install_error_handlers
 from amphub.entrypoints.api.limits import BodySizeLimit
 from amphub.entrypoints.api.routes import (
@@ -26,7 +27,7 @@ API_PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(ids_in_range)])
     for module in (
         auth,
         operators,

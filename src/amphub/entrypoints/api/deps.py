@@ -27,6 +27,7 @@ from amphub.application.access import Actor
 from amphub.application.auth import InvalidCredentials
 from amphub.application.uow import Page
 from amphub.bootstrap import Container
+from amphub.domain.errors import NotFound
 
 SESSION_COOKIE = "amphub_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -90,9 +91,34 @@ async def get_actor(
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit integers in the store."""
+
+
+def _out_of_range(value: str) -> bool:
+    digits = value.removeprefix("-")
+    return digits.isdigit() and (len(digits) > 19 or int(digits) > MAX_ID)
+
+
+def ids_in_range(request: Request) -> None:
+    """A number beyond the store's 64-bit ids names nothing: 404 in the path, 422 in the
+    query — never a crash deeper down."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and _out_of_range(value):
+            raise NotFound(name.removesuffix("_id").replace("_", " "), value)
+    for name, value in request.query_params.items():
+        if name.endswith("_id") and _out_of_range(value):
+            raise HTTPException(
+                status_code=422,
+                detail=[{"loc": ["query", name], "msg": "out of range", "type": "value_error"}],
+            )
+
+
 def get_page(
     limit: Annotated[int, Query(ge=1, le=200, description="at most this many items")] = 50,
-    after_id: Annotated[int, Query(ge=0, description="items with an id above this one")] = 0,
+    after_id: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="items with an id above this one")
+    ] = 0,
 ) -> Page:
     return Page(limit=limit, after_id=after_id)
 
