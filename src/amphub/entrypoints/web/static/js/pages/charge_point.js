@@ -1,6 +1,7 @@
 import { get, post, put } from "/static/js/api.js";
 import { renderChart } from "/static/js/chart.js";
 import { setUpSwitcher } from "/static/js/context.js";
+import { powerBankToggle } from "/static/js/powerbank.js";
 import {
   $, addressLine, age, badge, body, h, handleForm, notice, pagedTable, permissions, secondsSince, when, start,
 } from "/static/js/ui.js";
@@ -145,6 +146,7 @@ async function main() {
   await sessions.reload();
   if (latest) await showSession(latest);
   $("#read-configuration").addEventListener("click", readConfiguration);
+  await powerBankToggle(chargePointId);
   setInterval(() => showStatus().catch(() => {}), 5000);
 }
 

@@ -1,5 +1,6 @@
 import { get } from "/static/js/api.js";
 import { currentContext, setUpSwitcher } from "/static/js/context.js";
+import { signUpDialog } from "/static/js/powerbank.js";
 import { $, addressLine, age, badge, h, notice, pagedTable, secondsSince, start } from "/static/js/ui.js";
 
 const table = pagedTable({
@@ -22,9 +23,33 @@ const table = pagedTable({
       h("td", { text: age(secondsSince(cp.last_seen_at)) })),
 });
 
+function showActions() {
+  const { team_id: teamId } = currentContext();
+  $("#team-actions").hidden = !teamId;
+  $("#powerbank-signup").hidden = true;
+}
+
 let timer;
 async function main() {
-  await setUpSwitcher(() => table.reload());
+  await setUpSwitcher(() => {
+    showActions();
+    return table.reload();
+  });
+  showActions();
+  $("#open-powerbank").addEventListener("click", async () => {
+    $("#team-actions").open = false;
+    const section = $("#powerbank-signup");
+    const teamId = currentContext().team_id;
+    if (section.dataset.team && Number(section.dataset.team) !== teamId) {
+      window.location.reload(); // the dialog is wired to another team
+      return;
+    }
+    if (!section.dataset.team) {
+      await signUpDialog(section, teamId);
+      section.dataset.team = String(teamId);
+    }
+    section.hidden = false;
+  });
   await table.reload();
   $("#search").addEventListener("input", () => {
     clearTimeout(timer);
