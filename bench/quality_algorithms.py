@@ -1,0 +1,193 @@
+"""The algorithms under comparison, each as a policy over :mod:`quality_model`'s site:
+
+- **amphub**: its pure allocator ``amphub.domain.balancing.allocate`` (the function the
+  balancing controller calls every cycle), fed the same event stream every 5 s (its
+  controller's cycle) with its memory carried over, the meter reading the building, the
+  group's dynamic buffer, and each car's current as measured in the previous 5 s.
+- **acnportal 0.3.3** (installed from PyPI): ``UncontrolledCharging``, ``RoundRobin``
+  (first-come order), and ``SortedSchedulingAlgo`` with ``first_come_first_served``
+  (FCFS), ``earliest_deadline_first`` (EDF) and ``least_laxity_first`` (LLF), run
+  unchanged through a small stand-in for acnsim's ``Interface``. The three phases are
+  three constraints (one row per grid phase, every phase angle 0, so a constraint is the
+  plain sum of the currents on its phase): a three-phase EVSE appears in all three rows,
+  a single-phase one in the row of the phase its rotation puts it on. Pilots are discrete:
+  0 or 6 A up to the EVSE maximum in 1 A steps, as J1772/IEC EVSEs take them, so no
+  algorithm is handed a pilot a car cannot use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from acnportal.acnsim.interface import InfrastructureInfo, SessionInfo
+from acnportal.algorithms import (
+    RoundRobin,
+    SortedSchedulingAlgo,
+    UncontrolledCharging,
+    earliest_deadline_first,
+    first_come_first_served,
+    least_laxity_first,
+)
+from acnportal.algorithms.utils import remaining_amp_periods
+
+from amphub.domain.balancing import (
+    BalancerMemory,
+    BalancingGroup,
+    BalancingInput,
+    ConnectorConfig,
+    ConnectorKey,
+    ConnectorLive,
+    GroupNode,
+    GroupSettings,
+    MeterSnapshot,
+    Placement,
+    VehicleState,
+    allocate,
+)
+from amphub.domain.units import PhaseCurrents
+from quality_model import Policy, Session, Site, State
+
+VOLTAGE_V = 230.0
+
+
+class AmphubPolicy:
+    def __init__(self, site: Site) -> None:
+        connectors = tuple(
+            ConnectorConfig(
+                key=ConnectorKey(e.station_id, 1),
+                max_a=e.max_a,
+                phases=e.phases,
+                rotation=e.rotation,
+                min_a=6.0,
+            )
+            for e in site.evses
+        )
+        self.group = BalancingGroup(
+            GroupNode("group", PhaseCurrents.uniform(site.fuse_a), connectors),
+            GroupSettings(
+                placement=Placement.BUILDING_ONLY,
+                dynamic_buffer_a=site.buffer_a,
+                fail_safe_a=0.0,
+                meter_timeout=timedelta(seconds=3 * site.period_s),
+            ),
+        )
+        self.memory = BalancerMemory()
+
+    def __call__(self, site: Site, state: State, plugged: Sequence[Session]) -> dict[str, float]:
+        now = site.start + timedelta(seconds=state.time_s)
+        evses = site.evse_by_id
+        live: dict[ConnectorKey, ConnectorLive] = {}
+        for s in plugged:
+            wants = s.need_wh - state.delivered_wh[s.session_id] > 0.5
+            draw = state.last_draw_a.get(s.session_id, 0.0)
+            used = min(s.car_phases, evses[s.station_id].phases)
+            measured = PhaseCurrents(*(draw if i < used else 0.0 for i in range(3)))
+            since = site.start + timedelta(seconds=state.since_s[s.session_id])
+            live[ConnectorKey(s.station_id, 1)] = ConnectorLive(
+                state=VehicleState.CHARGING if wants else VehicleState.SUSPENDED_EV,
+                state_since=since,
+                measured=measured,
+            )
+        meter = MeterSnapshot(PhaseCurrents(*site.building_a[state.t]), now)
+        allocation = allocate(self.group, BalancingInput(meter, live), self.memory, now)
+        self.memory = allocation.memory
+        return {key.charge_point_id: limit for key, limit in allocation.limits_a.items()}
+
+
+class AcnInterface:
+    """What acnportal's algorithms ask of ``acnsim.Interface``, answered from the site."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.current_time = 0
+        self.period = site.period_s / 60  # minutes, as acnsim counts
+        self._info: InfrastructureInfo | None = None
+
+    def update(self, state: State, plugged: Sequence[Session]) -> list[SessionInfo]:
+        site = self.site
+        self.current_time = state.t
+        phases_of = {s.station_id: s.car_phases for s in plugged}
+        matrix = np.zeros((3, len(site.evses)))
+        voltages = np.zeros(len(site.evses))
+        for i, evse in enumerate(site.evses):
+            car_phases = phases_of.get(evse.station_id, evse.phases)
+            for phase in evse.grid_phases(car_phases):
+                matrix[phase, i] = 1.0
+            voltages[i] = VOLTAGE_V * min(car_phases, evse.phases)
+        self._info = InfrastructureInfo(
+            constraint_matrix=matrix,
+            constraint_limits=site.limits(state.t),
+            phases=np.zeros(len(site.evses)),
+            voltages=voltages,
+            constraint_ids=["L1", "L2", "L3"],
+            station_ids=[e.station_id for e in site.evses],
+            max_pilot=np.array([e.max_a for e in site.evses]),
+            min_pilot=np.zeros(len(site.evses)),
+            allowable_pilots=[
+                np.array([0.0, *np.arange(6.0, e.max_a + 0.5, 1.0)]) for e in site.evses
+            ],
+            is_continuous=np.zeros(len(site.evses), dtype=bool),
+        )
+        return [
+            SessionInfo(
+                station_id=s.station_id,
+                session_id=s.session_id,
+                requested_energy=s.need_wh / 1000,
+                energy_delivered=state.delivered_wh[s.session_id] / 1000,
+                arrival=s.arrival,
+                departure=s.departure,
+                current_time=state.t,
+                min_rates=0.0,
+                max_rates=site.rate_cap_a(s),
+            )
+            for s in plugged
+        ]
+
+    def infrastructure_info(self) -> InfrastructureInfo:
+        assert self._info is not None
+        return self._info
+
+    def remaining_amp_periods(self, session: SessionInfo) -> float:
+        return float(remaining_amp_periods(session, self.infrastructure_info(), self.period))
+
+    def max_pilot_signal(self, station_id: str) -> float:
+        return self.site.evse_by_id[station_id].max_a
+
+    def min_pilot_signal(self, station_id: str) -> float:
+        return 0.0
+
+
+class AcnPolicy:
+    def __init__(self, site: Site, algorithm: Any) -> None:
+        self.interface = AcnInterface(site)
+        self.algorithm = algorithm
+        algorithm.register_interface(self.interface)
+
+    def __call__(self, site: Site, state: State, plugged: Sequence[Session]) -> dict[str, float]:
+        sessions = self.interface.update(state, plugged)
+        if not sessions:
+            return {}
+        schedule = self.algorithm.schedule(sessions)
+        return {station: float(rates[0]) for station, rates in schedule.items()}
+
+
+AMPHUB_CYCLE_S = 5.0
+"""amphub's controller cycle (``balancing_cycle_s``): its damping and on/off times are
+real-time rules, so it is asked at its own pace, with each car's current as measured."""
+
+
+def policies(site: Site) -> dict[str, tuple[Policy, int]]:
+    """Fresh instances (they keep state between periods) with how often each is asked per
+    period."""
+    substeps = max(int(site.period_s // AMPHUB_CYCLE_S), 1)
+    return {
+        "amphub": (AmphubPolicy(site), substeps),
+        "Uncontrolled": (AcnPolicy(site, UncontrolledCharging()), 1),
+        "RoundRobin": (AcnPolicy(site, RoundRobin(first_come_first_served)), 1),
+        "FCFS": (AcnPolicy(site, SortedSchedulingAlgo(first_come_first_served)), 1),
+        "EDF": (AcnPolicy(site, SortedSchedulingAlgo(earliest_deadline_first)), 1),
+        "LLF": (AcnPolicy(site, SortedSchedulingAlgo(least_laxity_first)), 1),
+    }
