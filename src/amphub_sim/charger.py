@@ -117,6 +117,8 @@ class SimCharger:
         self.remote_tag: str | None = None
         self.profiles_received = 0
         self.reboots = 0
+        self.tx_seq: dict[str, int] = {}
+        """2.0.1: the next seqNo of each open transaction."""
 
     @property
     def identity(self) -> str:

@@ -4,6 +4,7 @@ connector per EVSE, so an EVSE id equals the simulator's connector id."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from ocpp.exceptions import OCPPError
@@ -38,7 +39,6 @@ class Client201(ChargePoint):  # type: ignore[misc]
         super().__init__(link.charger.identity, connection, link.response_timeout_s)
         self.link = link
         self.sim = link.charger
-        self._seq: dict[str, int] = {}
 
     # -- outgoing ----------------------------------------------------------------------------
 
@@ -86,8 +86,9 @@ class Client201(ChargePoint):  # type: ignore[misc]
             await self._status(connector.connector_id, connector.ev is not None, now)
 
     def _next_seq(self, transaction_id: str) -> int:
-        seq = self._seq.get(transaction_id, 0)
-        self._seq[transaction_id] = seq + 1
+        """seqNo counts per transaction across reconnections (amphub deduplicates by it)."""
+        seq = self.sim.tx_seq.get(transaction_id, 0)
+        self.sim.tx_seq[transaction_id] = seq + 1
         return seq
 
     async def _transaction_event(
@@ -95,7 +96,7 @@ class Client201(ChargePoint):  # type: ignore[misc]
         event_type: str,
         trigger: str,
         transaction_id: str,
-        at: str,
+        at: datetime,
         info: dict[str, Any],
         connector: Connector | None = None,
         context: str | None = None,
@@ -103,7 +104,7 @@ class Client201(ChargePoint):  # type: ignore[misc]
     ) -> None:
         payload: dict[str, Any] = {
             "event_type": event_type,
-            "timestamp": at,
+            "timestamp": timestamp(at),
             "trigger_reason": trigger,
             "seq_no": self._next_seq(transaction_id),
             "transaction_info": {"transaction_id": transaction_id, **info},
@@ -117,15 +118,18 @@ class Client201(ChargePoint):  # type: ignore[misc]
                     for v in values
                     if v["measurand"] == "Energy.Active.Import.Register"
                 ]
-            payload["meter_value"] = [{"timestamp": at, "sampled_value": values}]
+            payload["meter_value"] = [{"timestamp": timestamp(at), "sampled_value": values}]
+        booted = self.link.connected_at
+        if booted is not None and at < booted:
+            payload["offline"] = True  # queued while the connection was down
         await self._ask(call.TransactionEvent(**payload))
 
     async def deliver(self, event: Event) -> None:
-        at = timestamp(event.at)
+        at = event.at
         connector = self.sim.connectors[event.connector_id]
         tx = event.transaction_id
         if event.kind is EventKind.PLUGGED and tx is not None:
-            await self._status(event.connector_id, True, at)
+            await self._status(event.connector_id, True, timestamp(at))
             await self._transaction_event(
                 "Started",
                 "CablePluggedIn",
@@ -160,9 +164,9 @@ class Client201(ChargePoint):  # type: ignore[misc]
                     connector,
                     "Transaction.End",
                 )
-                self._seq.pop(tx, None)
+                self.sim.tx_seq.pop(tx, None)
             if event.kind is EventKind.UNPLUGGED:
-                await self._status(event.connector_id, False, at)
+                await self._status(event.connector_id, False, timestamp(at))
 
     async def meter_values(self, connector: Connector) -> None:
         if connector.transaction_id is None:
@@ -171,7 +175,7 @@ class Client201(ChargePoint):  # type: ignore[misc]
             "Updated",
             "MeterValuePeriodic",
             connector.transaction_id,
-            timestamp(self.link.clock()),
+            self.link.clock(),
             {},
             connector,
             "Sample.Periodic",

@@ -98,6 +98,8 @@ class ChargerLink:
         self.clock = clock
         self.response_timeout_s = response_timeout_s
         self.connected = False
+        self.connected_at: datetime | None = None
+        """When the current connection was booted: older events were queued offline."""
         self.connections = 0
         self.last_error = ""
         self.reset_kind: str | None = None
@@ -171,6 +173,7 @@ class ChargerLink:
     async def _talk(self, messenger: Messenger, receiver: asyncio.Task[None]) -> None:
         charger = self.charger
         reason = "RemoteReset" if charger.reboots else "PowerUp"
+        self.connected_at = self.clock()
         heartbeat_s = await messenger.boot(reason)
         charger.heartbeat_s = heartbeat_s
         self.connected = True
