@@ -164,7 +164,7 @@ async def serve_amphub(chargers: int, database: Path, jsonschema_only: bool) -> 
     gateway = OcppGateway(OcppServerConfig(port=0), service, live)
     if jsonschema_only:  # the "before" of the compiled schemas
         for schemas in gateway._schemas.values():
-            compiled = schemas._compiled("MeterValues")
+            compiled = schemas._compiled(f"MeterValues{schemas._request_suffix}")
             assert compiled is not None
             compiled.fast = None
     await gateway.start()
