@@ -17,15 +17,18 @@ import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from ocpp.v16 import call as call16
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.portal import BackgroundLoop, Portal, api_client, chromium, portal
-from tests.e2e.test_balancing_e2e import Site, chargers
+from tests.e2e.test_balancing_e2e import Site, chargers, iso
 from tests.integration.api.conftest import Tenant, charge_point_body, create_user, site_body
+from tests.integration.ocpp.chargers import Charger16
 from tests.support.live import LiveServer, live_server, make_settings
 
 pytestmark = pytest.mark.browser
@@ -99,6 +102,7 @@ class SiteRunner:
     def __init__(self, server: LiveServer, tenant: Tenant, passwords: dict[str, str]) -> None:
         self.loop = BackgroundLoop()
         self.site: Site | None = None
+        self.old: Charger16 | None = None
         self.ready = self.loop.run(self._event())
         self.stop = self.loop.run(self._event())
         self.task = self.loop.start(self._run(server, tenant, passwords))
@@ -110,7 +114,8 @@ class SiteRunner:
     async def _run(self, server: LiveServer, tenant: Tenant, passwords: dict[str, str]) -> None:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
             self.site = Site(server, client, tenant, passwords, load=(10.0, 10.0, 10.0))
-            async with chargers(self.site):
+            async with chargers(self.site) as (old, _):
+                self.old = old
                 self.ready.set()
                 await self.stop.wait()
 
@@ -118,6 +123,20 @@ class SiteRunner:
         site = self.site
         assert site is not None
         self.loop.call(lambda: setattr(site, "load", (l1, l2, l3)))
+
+    def start_session(self) -> int:
+        """A car plugs into the 1.6 charger and starts a session."""
+        charger = self.old
+        assert charger is not None
+        started = self.loop.run(
+            charger.call(
+                call16.StartTransaction(
+                    connector_id=1, id_tag="CAR-1", meter_start=0, timestamp=iso(datetime.now(UTC))
+                ),
+                suppress=False,
+            )
+        )
+        return int(started.transaction_id)
 
     def close(self) -> None:
         self.loop.call(self.stop.set)
@@ -259,12 +278,30 @@ def test_seed_flow_create_group_add_charge_points_set_meter_watch_live(
             assert int(page.get_attribute("#chart-l1", "data-points") or 0) > points_before
             tab.shot("08-live-after-step")
 
+            # A car arrives at the 1.6 charger: its session can be planned (optiCharge).
+            transaction_id = runner.start_session()
+            page = tab.goto(f"/charge-points/{ids['E-16']}")
+            plan = page.locator("#plans .plan[data-connector-id='1']")
+            expect(plan).to_contain_text(f"session {transaction_id}")
+            need = plan.locator("form.need")
+            need.locator("button[type=submit]").click()
+            expect(need.locator('[data-error-for="departure"]')).to_contain_text("departure")
+            tomorrow = datetime.now() + timedelta(days=1)
+            need.locator("input[name=departure]").fill(tomorrow.strftime("%Y-%m-%dT07:00"))
+            need.locator("input[name=energy_kwh]").fill("20")
+            need.locator("button[type=submit]").click()
+            expect(page.locator("#notice")).to_contain_text("need saved")
+            plan = page.locator("#plans .plan[data-connector-id='1']")
+            expect(plan.locator(".plan-summary, p.muted").first).to_be_visible()
+            expect(page.locator("#plans .form-error:visible")).to_have_count(0)
+            tab.shot("09-session-plan")
+
             # The meter shows ACTIVE with its last reading now that data flows (seed 002).
             tab.goto("/meters")
             row = page.locator(f"#meters tr[data-serial='{tenant.meter_serial}']")
             expect(row).to_contain_text("ACTIVE")
             expect(row.locator("td.age")).to_contain_text("s ago")
-            tab.shot("09-meter-active")
+            tab.shot("10-meter-active")
 
             # Charge points: connection status and search.
             tab.goto("/charge-points")
@@ -272,7 +309,7 @@ def test_seed_flow_create_group_add_charge_points_set_meter_watch_live(
             page.fill("#search", "SN-E-201")
             expect(page.locator("#charge-points tbody tr")).to_have_count(1)
             expect(page.locator("#charge-points tbody tr")).to_contain_text("Connected")
-            tab.shot("10-charge-points")
+            tab.shot("11-charge-points")
             tab.expect_no_script_errors()
     finally:
         runner.close()

@@ -218,6 +218,8 @@ def test_a_team_member_sees_no_commands_and_no_configuration_controls(
         expect(page.locator("#commands")).to_have_count(0)
         expect(page.get_by_role("button", name="Remote start")).to_have_count(0)
         expect(page.get_by_role("button", name="Reset")).to_have_count(0)
+        expect(page.locator("#add-window")).to_have_count(0)
+        expect(page.locator("#schedule-enabled")).to_be_disabled()
         tab.shot("role-team-member-charge-point")
         page = tab.goto(f"/sites/{tenant.site_id}")
         expect(page.locator("#add-charge-point-card")).to_have_count(0)
@@ -245,3 +247,29 @@ def test_a_team_admin_without_configure_may_operate_but_not_configure(
         page = tab.goto(f"/sites/{tenant.site_id}")
         expect(page.locator("#add-charge-point-card")).to_have_count(0)
         tab.expect_no_script_errors()
+
+
+def test_weekly_schedule_with_bad_input_then_saved(
+    admin: Portal, client: httpx.Client, tenant: Tenant
+) -> None:
+    url = f"/api/v1/charge-points/{tenant.charge_point_id}/schedule"
+    page = admin.goto(f"/charge-points/{tenant.charge_point_id}")
+    form = page.locator("#schedule")
+    form.locator("#add-window").click()
+    row = form.locator("#schedule-windows tbody tr").first
+    row.locator("select[name=weekday]").select_option(label="Saturday")
+    row.locator("input[name=start]").fill("08:00")
+    row.locator("input[name=end]").fill("12:00")
+    row.locator("input[name=max_a]").fill("100")
+    submit(form)
+    expect(error_of(form, "windows.0.max_a")).not_to_be_empty()
+    assert client.get(url, headers=tenant.headers).json()["windows"] == []
+    admin.shot("forms-schedule-error")
+    row.locator("input[name=max_a]").fill("16")
+    submit(form)
+    expect(page.locator("#notice")).to_have_text("Schedule saved.")
+    saved = client.get(url, headers=tenant.headers).json()
+    assert saved["enabled"] is True
+    assert saved["windows"] == [
+        {"weekday": 5, "start_minute": 480, "end_minute": 720, "max_a": 16.0, "connector_id": None}
+    ]

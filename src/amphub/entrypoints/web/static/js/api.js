@@ -19,7 +19,7 @@ export class ApiError extends Error {
     const detail = this.body && this.body.detail;
     if (!Array.isArray(detail)) return [];
     return detail.map((item) => ({
-      field: (item.loc || []).slice(1).filter((part) => typeof part === "string").join("."),
+      field: (item.loc || []).slice(1).map(String).join("."),
       message: item.msg || "invalid",
     }));
   }

@@ -2,8 +2,9 @@ import { get, post, put } from "/static/js/api.js";
 import { renderChart } from "/static/js/chart.js";
 import { setUpSwitcher } from "/static/js/context.js";
 import { powerBankToggle } from "/static/js/powerbank.js";
+import { scheduleEditor, sessionPlans } from "/static/js/adaptive.js";
 import {
-  $, addressLine, age, badge, body, h, handleForm, notice, pagedTable, permissions, secondsSince, when, start,
+  $, addressLine, age, badge, body, gate, h, handleForm, notice, pagedTable, permissions, secondsSince, when, start,
 } from "/static/js/ui.js";
 
 const chargePointId = Number(body.chargePointId);
@@ -109,6 +110,7 @@ async function main() {
     ...fact("Firmware", cp.firmware_version),
     ...fact("Connectors", cp.connectors.map((c) => `${c.connector_id}: ${c.phases}-phase, ${c.min_current_a}–${c.max_current_a} A`).join("; ")));
   allowed = await permissions(cp.operator_id, cp.team_id);
+  gate(allowed);
   if (allowed.has("operate_charge_points")) {
     $("#commands").hidden = false;
     const result = $("#command-result");
@@ -146,6 +148,8 @@ async function main() {
   await sessions.reload();
   if (latest) await showSession(latest);
   $("#read-configuration").addEventListener("click", readConfiguration);
+  await scheduleEditor(cp, allowed);
+  await sessionPlans(chargePointId, status.connectors, allowed);
   await powerBankToggle(chargePointId);
   setInterval(() => showStatus().catch(() => {}), 5000);
 }
