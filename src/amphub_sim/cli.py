@@ -70,14 +70,12 @@ def _summary(accounts: Accounts, simulation: SiteSimulation) -> None:
     for line in accounts.lines():
         typer.echo(line)
     received = sum(c.profiles_received for c in simulation.chargers)
-    offline = [link.charger.identity for link in simulation.links if not link.connected]
     typer.echo(f"limits received       {received} charging profiles")
     meter = simulation.meter
     if meter is not None and meter.stats.last_error:
         typer.echo(f"meter                 last error: {meter.stats.last_error}")
-    if offline:
-        errors = {link.last_error for link in simulation.links if link.last_error}
-        typer.echo(f"offline at the end    {', '.join(offline)} {'; '.join(sorted(errors))}")
+    if simulation.offline_at_end:
+        typer.echo(f"offline at the end    {', '.join(simulation.offline_at_end)}")
 
 
 async def _run(
@@ -139,6 +137,7 @@ def run(
         password = typer.prompt(f"password of {email}", hide_input=True)
     logging.getLogger("amphub_sim").setLevel(logging.INFO if verbose else logging.ERROR)
     logging.getLogger("ocpp").setLevel(logging.ERROR)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     endpoints = Endpoints(url, ocpp)
     max_real_s = None if max_minutes is None else max_minutes * 60
     try:

@@ -93,6 +93,8 @@ class SiteSimulation:
         self._building_now = PhaseCurrents.zero()
         self._charging_now = PhaseCurrents.zero()
         self._meter_energy_wh = 0.0
+        self.offline_at_end: list[str] = []
+        """Chargers not connected when the window closed (with their last error)."""
         self.series: list[tuple[float, PhaseCurrents, PhaseCurrents]] = []
         """(simulated s, building, charging) once per simulated minute, grid phases."""
 
@@ -181,6 +183,11 @@ class SiteSimulation:
                 if done_s >= duration_s or loop.time() >= deadline:
                     break
                 await asyncio.sleep(self.tick_s)
+            self.offline_at_end = [
+                f"{link.charger.identity} ({link.last_error or 'not connected'})"
+                for link in self.links
+                if not link.connected
+            ]
             self._leave_all(done_s)
             await self._drain(5.0)
         finally:
