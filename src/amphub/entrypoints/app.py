@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from amphub.bootstrap import Container
-from amphub.entrypoints.api.app import configure_api, new_app
+from amphub.entrypoints.api.app import API_PREFIX, configure_api, new_app
 from amphub.entrypoints.web import pages, session
 
 
@@ -21,4 +23,19 @@ def create_app(container: Container) -> FastAPI:
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        """Swagger UI from amphub's own static files (vendored swagger-ui-dist)."""
+        vendor = "/static/vendor/swagger-ui"
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="amphub API",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+            # no validator badge: it would fetch an image from validator.swagger.io
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
     return app

@@ -145,7 +145,22 @@ def test_every_page_is_behind_the_login_and_sends_its_policy(
 def test_every_asset_is_served_by_amphub_itself() -> None:
     """No CDN: templates and scripts load nothing from another host."""
     for file in [*WEB.rglob("*.html"), *WEB.rglob("*.js"), *WEB.rglob("*.css")]:
+        if "vendor" in file.parts:
+            continue  # third-party bundles: see test_api_docs_come_from_amphub
         text = file.read_text()
         assert not re.search(r"""(?:src|href|import|url)\s*[=(]?\s*["']?(?:https?:)?//""", text), (
             file
         )
+
+
+def test_api_docs_come_from_amphub(server: LiveServer) -> None:
+    """Swagger UI is vendored: the docs page names only amphub's own assets."""
+    with httpx.Client(base_url=server.base_url) as browser:
+        page = browser.get("/api/v1/docs")
+        assert page.status_code == 200
+        assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+        assert assets, page.text
+        assert all(asset.startswith("/static/vendor/swagger-ui/") for asset in assets), assets
+        assert "validator.swagger.io" not in page.text
+        for asset in assets:
+            assert browser.get(asset).status_code == 200, asset

@@ -58,6 +58,6 @@ def new_app() -> FastAPI:
         version=__version__,
         description="Charge point management: sites, charge points, meters, load balancing.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served by the web app with vendored assets: no CDN at run time
         redoc_url=None,
     )
