@@ -29,6 +29,7 @@ from amphub.application.charging.queries import ChargingQueries
 from amphub.application.charging.remote_starts import RemoteStarts
 from amphub.application.charging.service import ChargingService, ChargingSettings
 from amphub.application.groups import GroupService
+from amphub.application.id_tags import IdTagService
 from amphub.application.meter_auth import MeterAuthenticator
 from amphub.application.meter_registry import MeterRegistry
 from amphub.application.metering import MeterIngestion
@@ -56,6 +57,7 @@ class Container:
     auth: AuthService
     meters: MeterRegistry
     groups: GroupService
+    id_tags: IdTagService
     ingestion: MeterIngestion
     meter_auth: MeterAuthenticator
     meter_transports: MeterTransports
@@ -94,6 +96,7 @@ class Container:
         """Stop in the reverse order: no charger is talked to after its controller is gone."""
         if self._started:
             await self.gateway.stop()
+            await self.charging_store.close()  # commits the meter values still batched
             await self.balancing.stop()
             await self.adaptive.stop()
             await self.meter_transports.stop()
@@ -181,6 +184,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         auth=AuthService(uow, clock, hasher),
         meters=meters,
         groups=groups,
+        id_tags=IdTagService(uow, clock),
         ingestion=ingestion,
         meter_auth=meter_auth,
         meter_transports=transports,

@@ -189,3 +189,36 @@ async def test_status_commands_and_sessions(
         e["action"] for e in (await client.get("/api/v1/audit-log", headers=tenant.headers)).json()
     ]
     assert "charge_point.remote_start" in audit and "charge_point.change_configuration" in audit
+
+
+async def test_the_allow_list_decides_authorize(
+    server: LiveServer, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    _, password = await new_charger(client, tenant, "API-TAGS")
+    url = f"ws://127.0.0.1:{server.container.gateway.port}/ocpp/API-TAGS"
+    tags = f"/api/v1/teams/{tenant.team_id}/id-tags"
+    assert (
+        await client.put(f"{tags}/card-77", json={"label": "Anna"}, headers=tenant.headers)
+    ).status_code == 200
+    bad = await client.put(f"{tags}/{'x' * 40}", json={}, headers=tenant.headers)
+    assert bad.status_code == 422 and "id_tag" in bad.text
+    async with charger_16(url, "API-TAGS", password) as charger:
+        await charger.call(
+            call.BootNotification(charge_point_vendor="Acme", charge_point_model="AC11")
+        )
+        allowed = await charger.call(call.Authorize(id_tag="CARD-77"))
+        assert allowed.id_tag_info["status"] == "Accepted"
+        unknown = await charger.call(call.Authorize(id_tag="CARD-78"))
+        assert unknown.id_tag_info["status"] == "Invalid"
+        await client.put(f"{tags}/CARD-77", json={"blocked": True}, headers=tenant.headers)
+        blocked = await charger.call(call.Authorize(id_tag="card-77"))
+        assert blocked.id_tag_info["status"] == "Blocked"
+    listed = (await client.get(tags, headers=tenant.headers)).json()
+    assert {"id_tag": "CARD-77", "blocked": True, "label": ""}.items() <= next(
+        t for t in listed if t["id_tag"] == "CARD-77"
+    ).items()
+    assert (await client.delete(f"{tags}/card-77", headers=tenant.headers)).status_code == 204
+    audit = [
+        e["action"] for e in (await client.get("/api/v1/audit-log", headers=tenant.headers)).json()
+    ]
+    assert {"id_tag.put", "id_tag.remove"} <= set(audit)

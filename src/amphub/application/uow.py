@@ -12,6 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from amphub.domain.charging import IdTagEntry
 from amphub.domain.roles import Membership, Role
 
 if TYPE_CHECKING:
@@ -153,6 +154,15 @@ class AuditLog(Protocol):
     async def list_visible(self, visibility: Visibility, page: Page) -> list[StoredAuditEntry]: ...
 
 
+class IdTagRepository(Protocol):
+    """A team's allow list of id tags (RFID cards, app tokens) for OCPP Authorize."""
+
+    async def put(self, entry: IdTagEntry, at: datetime) -> None: ...
+    async def remove(self, team_id: int, id_tag: str) -> bool: ...
+    async def get(self, team_id: int, id_tag: str) -> IdTagEntry | None: ...
+    async def list_of_team(self, team_id: int) -> list[IdTagEntry]: ...
+
+
 class UnitOfWork(Protocol):
     operators: OperatorRepository
     teams: TeamRepository
@@ -164,6 +174,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     meters: MeterRepository
     groups: GroupRepository
+    id_tags: IdTagRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -127,6 +127,12 @@ def make_tenant(server: LiveServer, client: httpx.Client, name: str) -> Tenant:
     assert response.status_code == 201, response.text
     tenant.compatibility_id = response.json()["id"]
     tenant.transaction_id = record_transaction(server, tenant.charge_point_id)
+    response = client.put(
+        f"/api/v1/teams/{tenant.team_id}/id-tags/TAG-{name}",
+        json={"label": f"Card {name}"},
+        headers=h,
+    )
+    assert response.status_code == 200, response.text
     return tenant
 
 

@@ -82,6 +82,7 @@ def bodies(a: Tenant) -> dict[tuple[str, str], Any]:
             "message": "heartbeat"
         },
         ("POST", "/api/v1/charge-points/{charge_point_id}/configuration/read"): [],
+        ("PUT", "/api/v1/teams/{team_id}/id-tags/{id_tag}"): {"blocked": True},
         ("PUT", "/api/v1/charge-points/{charge_point_id}/configuration"): {
             "key": "HeartbeatInterval",
             "value": "60",
@@ -104,7 +105,7 @@ def bodies(a: Tenant) -> dict[tuple[str, str], Any]:
     }
 
 
-def ids_of(b: Tenant) -> dict[str, int]:
+def ids_of(b: Tenant) -> dict[str, int | str]:
     return {
         "operator_id": b.operator_id,
         "team_id": b.team_id,
@@ -115,6 +116,7 @@ def ids_of(b: Tenant) -> dict[str, int]:
         "group_id": b.group_id,
         "connector_id": 1,
         "transaction_id": b.transaction_id,
+        "id_tag": f"TAG-{b.name}",
         "compatibility_id": b.compatibility_id,
     }
 
@@ -134,6 +136,7 @@ def snapshot(client: httpx.Client, b: Tenant) -> list[Any]:
         client.get(f"/api/v1/meters/{b.meter_id}", headers=h).json(),
         client.get(f"/api/v1/groups/{b.group_id}", headers=h).json(),
         client.get(f"/api/v1/transactions/{b.transaction_id}", headers=h).json(),
+        client.get(f"/api/v1/teams/{b.team_id}/id-tags", headers=h).json(),
         client.get(f"/api/v1/charge-points/{b.charge_point_id}/powerbank", headers=h).json(),
         client.get(f"/api/v1/operators/{b.operator_id}/powerbank/compatibility", headers=h).json(),
         client.get(f"/api/v1/operators/{b.operator_id}/powerbank/terms", headers=h).json(),

@@ -106,8 +106,56 @@ class SqlChargingQueries:
             ]
 
 
+class SqlIdTags:
+    """A team's id-tag allow list on one session (the unit of work's, so that a change and
+    its audit entry commit together)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def put(self, entry: IdTagEntry, at: datetime) -> None:
+        tag = normalise_id_tag(entry.id_tag)
+        row = await self._session.scalar(
+            select(IdTagRow).where(IdTagRow.team_id == entry.team_id, IdTagRow.id_tag == tag)
+        )
+        if row is None:
+            row = IdTagRow(team_id=entry.team_id, id_tag=tag, created_at=at)
+            self._session.add(row)
+        row.blocked = entry.blocked
+        row.expires_at = entry.expires_at
+        row.label = clip(entry.label, 100)
+        await self._session.flush()
+
+    async def remove(self, team_id: int, id_tag: str) -> bool:
+        result = await self._session.execute(
+            delete(IdTagRow).where(
+                IdTagRow.team_id == team_id, IdTagRow.id_tag == normalise_id_tag(id_tag)
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def get(self, team_id: int, id_tag: str) -> IdTagEntry | None:
+        row = await self._session.scalar(
+            select(IdTagRow).where(
+                IdTagRow.team_id == team_id, IdTagRow.id_tag == normalise_id_tag(id_tag)
+            )
+        )
+        return None if row is None else _id_tag(row)
+
+    async def list_of_team(self, team_id: int) -> list[IdTagEntry]:
+        rows = await self._session.scalars(
+            select(IdTagRow).where(IdTagRow.team_id == team_id).order_by(IdTagRow.id_tag)
+        )
+        return [_id_tag(row) for row in rows]
+
+
+def _id_tag(row: IdTagRow) -> IdTagEntry:
+    return IdTagEntry(row.team_id, row.id_tag, row.blocked, row.expires_at, row.label)
+
+
 class SqlIdTagAllowList:
-    """Implements :class:`amphub.application.charging.ports.IdTagAllowList`."""
+    """Implements :class:`amphub.application.charging.ports.IdTagAllowList`, one
+    transaction per call (on SQLite behind the charging store's writer lock)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -117,32 +165,16 @@ class SqlIdTagAllowList:
         return store_session(self._sessions, write_lock=self._write_lock)
 
     async def put_id_tag(self, entry: IdTagEntry, at: datetime) -> None:
-        tag = normalise_id_tag(entry.id_tag)
         async with self._session() as session:
-            row = await session.scalar(
-                select(IdTagRow).where(IdTagRow.team_id == entry.team_id, IdTagRow.id_tag == tag)
-            )
-            if row is None:
-                row = IdTagRow(team_id=entry.team_id, id_tag=tag, created_at=at)
-                session.add(row)
-            row.blocked = entry.blocked
-            row.expires_at = entry.expires_at
-            row.label = clip(entry.label, 100)
+            await SqlIdTags(session).put(entry, at)
             await session.commit()
 
     async def remove_id_tag(self, team_id: int, id_tag: str) -> bool:
         async with self._session() as session:
-            result = await session.execute(
-                delete(IdTagRow).where(
-                    IdTagRow.team_id == team_id, IdTagRow.id_tag == normalise_id_tag(id_tag)
-                )
-            )
+            removed = await SqlIdTags(session).remove(team_id, id_tag)
             await session.commit()
-            return bool(getattr(result, "rowcount", 0))
+            return removed
 
     async def list_id_tags(self, team_id: int) -> list[IdTagEntry]:
         async with self._session() as session:
-            rows = await session.scalars(
-                select(IdTagRow).where(IdTagRow.team_id == team_id).order_by(IdTagRow.id_tag)
-            )
-            return [IdTagEntry(r.team_id, r.id_tag, r.blocked, r.expires_at, r.label) for r in rows]
+            return await SqlIdTags(session).list_of_team(team_id)

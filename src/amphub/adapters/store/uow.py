@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from amphub.adapters.store.charging_queries import SqlIdTags
 from amphub.adapters.store.equipment import SqlGroups, SqlMeters
 from amphub.adapters.store.tenancy import (
     SqlAuditLog,
@@ -22,6 +23,7 @@ from amphub.application.site_equipment import GroupRepository, MeterRepository
 from amphub.application.uow import (
     AuditLog,
     ChargePointRepository,
+    IdTagRepository,
     MembershipRepository,
     OperatorRepository,
     SiteRepository,
@@ -45,6 +47,7 @@ class SqlUnitOfWork:
     audit: AuditLog
     meters: MeterRepository
     groups: GroupRepository
+    id_tags: IdTagRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -68,6 +71,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(session)
         self.meters = SqlMeters(session)
         self.groups = SqlGroups(session)
+        self.id_tags = SqlIdTags(session)
         return self
 
     async def __aexit__(
