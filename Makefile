@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test lint typecheck pytest lock clean
+.PHONY: demo test lint typecheck pytest lock clean bench-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,15 @@ pytest: $(VENV)/.dev
 
 test: lint typecheck pytest
 
+# The benchmarks' extra dependencies (acnportal, matplotlib); `python bench/NAME.py` after.
+bench-deps: $(VENV)/.dev
+	$(PIP) install -q -c constraints.txt -e '.[dev,bench]'
+
 # Refresh constraints.txt (the lock) from a clean environment resolved from pyproject's ranges.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install -q --upgrade pip
-	.venv-lock/bin/python -m pip install -q '.[dev]'
+	.venv-lock/bin/python -m pip install -q '.[dev,bench]'
 	.venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^amphub' > constraints.txt
 	rm -rf .venv-lock
 
