@@ -161,7 +161,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     )
     groups = GroupService(uow, clock)
     groups.add_listener(balancing.group_changed)
-    adaptive = _adaptive_charging(sessions, chargers, charging_store, balancing, clock)
+    adaptive = _adaptive_charging(settings, sessions, chargers, charging_store, balancing, clock)
     commands = CommandService(gateway.commander, chargers, charging_store, remote_starts, clock)
     queries = ChargingQueries(charging_store, chargers)
 
@@ -205,6 +205,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
 
 
 def _adaptive_charging(
+    settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     chargers: LiveChargerState,
     charging_store: SqlChargingStore,
@@ -221,7 +222,11 @@ def _adaptive_charging(
     adaptive = AdaptiveCharging.build(
         lambda: SqlPlanningUnitOfWork(sessions),
         SqlPriceStore(sessions),
-        price_providers(),
+        price_providers(
+            entsoe_token=settings.entsoe_token.get_secret_value() if settings.entsoe_token else "",
+            csv_paths=tuple(settings.price_csv),
+            online=settings.fetch_prices,
+        ),
         HighsSolver(),
         chargers,
         charging_store,

@@ -60,6 +60,16 @@ class Settings(BaseSettings):
         description="dynamic limits lapse after this long unless renewed; a charger that "
         "loses amphub falls back to its fail-safe share by then",
     )
+    fetch_prices: bool = Field(
+        True,
+        description="fetch day-ahead prices from the public sources (Energi Data "
+        "Service, Nord Pool, ENTSO-E); off: only the CSV files below",
+    )
+    entsoe_token: SecretStr | None = None
+    price_csv: list[Path] = Field(
+        default_factory=list,
+        description="CSV files of day-ahead prices (docs/adaptive-charging.md)",
+    )
     log_level: str = "INFO"
     max_body_bytes: int = Field(1_048_576, ge=1024)
 

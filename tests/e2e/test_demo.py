@@ -3,6 +3,7 @@ page and the API, and stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -33,6 +34,7 @@ def test_demo_starts_prints_a_working_login_and_stops_on_ctrl_c(tmp_path: Path) 
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, "AMPHUB_FETCH_PRICES": "0"},  # tests talk to 127.0.0.1 only
     )
     try:
         output = ""

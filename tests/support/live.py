@@ -35,6 +35,7 @@ def make_settings(database: Path, **overrides: Any) -> Settings:
         "fast_hashing": True,
         "log_level": "WARNING",
         "ocpp_port": 0,
+        "fetch_prices": False,  # tests talk to 127.0.0.1 only
     }
     values.update(overrides)
     return Settings(**values)

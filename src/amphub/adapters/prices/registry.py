@@ -19,12 +19,15 @@ def price_providers(
     *,
     entsoe_token: str = "",
     csv_paths: tuple[Path, ...] = (),
+    online: bool = True,
 ) -> Mapping[str, PriceProvider]:
-    providers: dict[str, PriceProvider] = {
-        "energi_data_service": EnergiDataServiceProvider(client),
-        "nordpool": NordPoolProvider(client),
-        "entsoe": EntsoeProvider(entsoe_token, client),
-    }
+    """The price sources by name. ``online=False`` keeps only local files (tests, sites
+    without internet access)."""
+    providers: dict[str, PriceProvider] = {}
+    if online:
+        providers["energi_data_service"] = EnergiDataServiceProvider(client)
+        providers["nordpool"] = NordPoolProvider(client)
+        providers["entsoe"] = EntsoeProvider(entsoe_token, client)
     if csv_paths:
         providers["csv"] = CsvPriceProvider(*csv_paths)
     return providers
