@@ -10,7 +10,8 @@
   unchanged through a small stand-in for acnsim's ``Interface``. The three phases are
   three constraints (one row per grid phase, every phase angle 0, so a constraint is the
   plain sum of the currents on its phase): a three-phase EVSE appears in all three rows,
-  a single-phase one in the row of the phase its rotation puts it on. Pilots are discrete:
+  a single-phase one in the row of the phase its rotation puts it on — the wiring as
+  configured, which is all amphub knows too (not which phases the car uses). Pilots are discrete:
   0 or 6 A up to the EVSE maximum in 1 A steps, as J1772/IEC EVSEs take them, so no
   algorithm is handed a pilot a car cannot use.
 """
@@ -54,7 +55,11 @@ VOLTAGE_V = 230.0
 
 
 class AmphubPolicy:
-    def __init__(self, site: Site) -> None:
+    """``reserve_suspended=False`` is a what-if, not amphub: cars that are full (OCPP
+    SuspendedEV) are reported as absent, so no minimum is kept for them."""
+
+    def __init__(self, site: Site, *, reserve_suspended: bool = True) -> None:
+        self.reserve_suspended = reserve_suspended
         connectors = tuple(
             ConnectorConfig(
                 key=ConnectorKey(e.station_id, 1),
@@ -82,6 +87,8 @@ class AmphubPolicy:
         live: dict[ConnectorKey, ConnectorLive] = {}
         for s in plugged:
             wants = s.need_wh - state.delivered_wh[s.session_id] > 0.5
+            if not wants and not self.reserve_suspended:
+                continue
             draw = state.last_draw_a.get(s.session_id, 0.0)
             used = min(s.car_phases, evses[s.station_id].phases)
             measured = PhaseCurrents(*(draw if i < used else 0.0 for i in range(3)))
@@ -109,14 +116,12 @@ class AcnInterface:
     def update(self, state: State, plugged: Sequence[Session]) -> list[SessionInfo]:
         site = self.site
         self.current_time = state.t
-        phases_of = {s.station_id: s.car_phases for s in plugged}
         matrix = np.zeros((3, len(site.evses)))
         voltages = np.zeros(len(site.evses))
-        for i, evse in enumerate(site.evses):
-            car_phases = phases_of.get(evse.station_id, evse.phases)
-            for phase in evse.grid_phases(car_phases):
+        for i, evse in enumerate(site.evses):  # the wiring, as configured: like amphub,
+            for phase in evse.grid_phases(evse.phases):  # they do not know the car's phases
                 matrix[phase, i] = 1.0
-            voltages[i] = VOLTAGE_V * min(car_phases, evse.phases)
+            voltages[i] = VOLTAGE_V * evse.phases
         self._info = InfrastructureInfo(
             constraint_matrix=matrix,
             constraint_limits=site.limits(state.t),
@@ -185,6 +190,10 @@ def policies(site: Site) -> dict[str, tuple[Policy, int]]:
     substeps = max(int(site.period_s // AMPHUB_CYCLE_S), 1)
     return {
         "amphub": (AmphubPolicy(site), substeps),
+        "amphub, full cars not reserved (what-if)": (
+            AmphubPolicy(site, reserve_suspended=False),
+            substeps,
+        ),
         "Uncontrolled": (AcnPolicy(site, UncontrolledCharging()), 1),
         "RoundRobin": (AcnPolicy(site, RoundRobin(first_come_first_served)), 1),
         "FCFS": (AcnPolicy(site, SortedSchedulingAlgo(first_come_first_served)), 1),
