@@ -135,7 +135,16 @@ def demo_site(data: Path, period_s: float) -> Site:
     )
 
 
+COLOURS = {
+    "LP optimum": "black", "amphub": "tab:orange",
+    "amphub, full cars not reserved (what-if)": "tab:brown", "Uncontrolled": "tab:red",
+    "RoundRobin": "tab:purple", "FCFS": "tab:olive", "EDF": "tab:cyan", "LLF": "tab:green",
+}  # fmt: skip
+
+
 def plot(site: Site, outcomes: dict[str, Outcome], path: Path) -> None:
+    """The first day: the most loaded phase's current (building + charging) for the LP,
+    amphub, LLF and uncontrolled charging; below, the energy delivered by every algorithm."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,14 +153,16 @@ def plot(site: Site, outcomes: dict[str, Outcome], path: Path) -> None:
     day = int(24 * 3600 / site.period_s)
     hours = np.arange(day) * site.period_s / 3600
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
-    phase = int(np.argmax(site.building_a[:day].mean(axis=0) + 0.0))
-    top.axhline(site.fuse_a, color="black", linewidth=1, label="main fuse")
+    phase = int(np.argmax(site.building_a[:day].mean(axis=0)))
+    top.axhline(site.fuse_a, color="black", linewidth=1.2, label="main fuse")
+    if site.buffer_a:
+        top.axhline(site.fuse_a - site.buffer_a, color="black", linewidth=0.8, linestyle="--",
+                    label="fuse − dynamic buffer")  # fmt: skip
     if site.building_a.any():
         top.fill_between(hours, site.building_a[:day, phase], color="0.85", label="building")
-    for name in ("LP optimum", "amphub", "LLF", "Uncontrolled"):
-        if name in outcomes:
-            total = site.building_a[:day, phase] + outcomes[name].charging_a[:day, phase]
-            top.plot(hours, total, linewidth=1, label=name)
+    for name in ("Uncontrolled", "LLF", "LP optimum", "amphub"):
+        total = site.building_a[:day, phase] + outcomes[name].charging_a[:day, phase]
+        top.plot(hours, total, linewidth=0.9, color=COLOURS[name], label=name)
     top.set_ylabel(f"current on L{phase + 1} (A)")
     top.set_title(site.name)
     top.legend(loc="upper right", fontsize=8)
@@ -160,7 +171,7 @@ def plot(site: Site, outcomes: dict[str, Outcome], path: Path) -> None:
         for s in site.sessions:
             draws = outcome.draws_a[s.session_id][:day]
             energy += np.cumsum(draws) * site.energy_per_amp_wh(s) / 1000
-        bottom.plot(hours, energy, linewidth=1, label=name)
+        bottom.plot(hours, energy, linewidth=1, color=COLOURS.get(name), label=name)
     bottom.set_ylabel("energy delivered (kWh)")
     bottom.set_xlabel("hours from the start")
     bottom.legend(loc="upper left", fontsize=8)
