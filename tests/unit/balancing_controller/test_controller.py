@@ -3,7 +3,8 @@ fail-safe on meter silence, standing profiles first, offline and rejecting charg
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,6 +22,7 @@ from amphub.domain.metering import MeterReading
 from amphub.domain.smart_charging import ChargingProfilePurpose
 from amphub.domain.tenancy import ChargePoint, ChargePointSpec, ConnectorSpec
 from amphub.domain.units import PhaseCurrents, PhaseRotation
+from tests.support.waiting import eventually
 from tests.unit.balancing_controller.fakes import FakeClock, FakeFleet, MemoryRecorder
 
 METER = 5
@@ -291,3 +293,21 @@ async def test_cap_sources_limit_connectors_and_the_lowest_wins() -> None:
     assert site.held(2) == 16.0
     decision = site.controller.view.allocation.decisions[connector_key(1, 1)]  # type: ignore[union-attr]
     assert (decision.binding, decision.detail) == (Binding.EXTERNAL_CAP, "schedule")
+
+
+async def test_meter_values_wake_the_controller_at_most_once_per_interval() -> None:
+    group = loaded([charge_point(1)])
+    site = Site(group)
+    controller = GroupController(
+        group, site.meters, site.chargers, site.fleet, site.recorder, site.clock,
+        ControllerSettings(measurement_wake_interval=timedelta(seconds=0.2)),
+    )  # fmt: skip
+    controller._cycle_started = time.monotonic()  # a cycle has just run
+    for _ in range(50):
+        controller.wake_soon()
+    assert not controller._wake.is_set()
+    await eventually(controller._wake.is_set, 2)
+    controller._wake.clear()
+    controller._cycle_started = time.monotonic() - 1.0  # long ago: at once
+    controller.wake_soon()
+    assert controller._wake.is_set()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -75,6 +76,9 @@ class ControllerSettings:
     """An unchanged decision is stored at most this often (a changed one at once)."""
     retry_after: timedelta = timedelta(seconds=15)
     """A failed call to a charger is retried after this long."""
+    measurement_wake_interval: timedelta = timedelta(seconds=1)
+    """Chargers' meter values wake the controller at most this often (readings of the
+    group's meter, status changes and connections wake it at once)."""
     balancer: BalancerSettings = field(default_factory=BalancerSettings)
 
 
@@ -124,6 +128,8 @@ class GroupController:
         self._clock = clock
         self._settings = settings or ControllerSettings()
         self._wake = asyncio.Event()
+        self._soon: asyncio.TimerHandle | None = None
+        self._cycle_started = 0.0
         self._memory = BalancerMemory()
         self._deliveries: dict[ConnectorKey, Delivery] = {}
         self._dynamic_sent_at: dict[ConnectorKey, datetime] = {}
@@ -162,6 +168,23 @@ class GroupController:
     def wake(self) -> None:
         self._wake.set()
 
+    def wake_soon(self) -> None:
+        """A charger's meter values: worth a cycle, but not one per message. Chargers send
+        them every few seconds each, so a large group would otherwise run a cycle for every
+        message; one cycle per ``measurement_wake_interval`` sees them all."""
+        if self._soon is not None:
+            return
+        since = time.monotonic() - self._cycle_started
+        delay = self._settings.measurement_wake_interval.total_seconds() - since
+        if delay <= 0:
+            self._wake.set()
+            return
+        self._soon = asyncio.get_running_loop().call_later(delay, self._wake_now)
+
+    def _wake_now(self) -> None:
+        self._soon = None
+        self._wake.set()
+
     def charger_connected(self, charge_point_id: int) -> None:
         """A (re)connection: the charger may have lost its profiles (a reboot), so it counts
         at its maximum until it has acknowledged its standing and dynamic limits again."""
@@ -195,6 +218,7 @@ class GroupController:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
             self._wake.clear()
+            self._cycle_started = time.monotonic()
             try:
                 await self.cycle()
             except asyncio.CancelledError:

@@ -139,9 +139,11 @@ class BalancingService:
                 controller.charger_connected(event.charge_point_id)
             elif event.kind is LiveEventKind.DISCONNECTED:
                 controller.charger_disconnected(event.charge_point_id)
+            elif event.kind is LiveEventKind.METER:
+                controller.wake_soon()
             elif event.kind in (
                 LiveEventKind.STATUS, LiveEventKind.TRANSACTION, LiveEventKind.BOOTED,
-                LiveEventKind.CAPABILITIES, LiveEventKind.METER,
+                LiveEventKind.CAPABILITIES,
             ):  # fmt: skip
                 controller.wake()
 
