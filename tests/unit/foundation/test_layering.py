@@ -66,8 +66,10 @@ def test_application_imports_domain_and_itself_only(module: str, path: Path) -> 
     bad = {
         name
         for name in imports_of(path)
-        if (name.startswith("amphub")
-        and not name.startswith(("amphub.domain", "amphub.application")))
+        if (
+            name.startswith("amphub")
+            and not name.startswith(("amphub.domain", "amphub.application"))
+        )
         or (not name.startswith("amphub") and name.split(".")[0] not in STDLIB)
     }
     assert not bad, f"{module} imports {sorted(bad)}"
@@ -83,3 +85,18 @@ def test_adapters_never_import_each_other(module: str, path: Path) -> None:
         or name.startswith(("amphub.entrypoints", "amphub.bootstrap"))
     }
     assert not bad, f"{module} imports {sorted(bad)}"
+
+
+SIM_ROOT = PACKAGE_ROOT.parent / "amphub_sim"
+
+
+@pytest.mark.parametrize("path", sorted(SIM_ROOT.rglob("*.py")), ids=lambda p: p.name)
+def test_the_simulator_speaks_only_wire_protocols(path: Path) -> None:
+    """amphub_sim is a device, not a part of amphub: of amphub it may use only the pure
+    domain values (units, schedules), never the services, adapters or wiring."""
+    bad = {
+        name
+        for name in imports_of(path)
+        if name.startswith("amphub.") and not name.startswith("amphub.domain")
+    }
+    assert not bad, f"{path.name} imports {sorted(bad)}"
