@@ -154,9 +154,9 @@ def plot(site: Site, outcomes: dict[str, Outcome], path: Path) -> None:
     hours = np.arange(day) * site.period_s / 3600
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
     phase = int(np.argmax(site.building_a[:day].mean(axis=0)))
-    top.axhline(site.fuse_a, color="black", linewidth=1.2, label="main fuse")
+    top.axhline(site.fuse_a, color="tab:gray", linewidth=2.5, alpha=0.6, label="main fuse")
     if site.buffer_a:
-        top.axhline(site.fuse_a - site.buffer_a, color="black", linewidth=0.8, linestyle="--",
+        top.axhline(site.fuse_a - site.buffer_a, color="tab:gray", linewidth=1, linestyle="--",
                     label="fuse − dynamic buffer")  # fmt: skip
     if site.building_a.any():
         top.fill_between(hours, site.building_a[:day, phase], color="0.85", label="building")
