@@ -34,7 +34,8 @@ def test_demo_starts_prints_a_working_login_and_stops_on_ctrl_c(tmp_path: Path) 
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "AMPHUB_FETCH_PRICES": "0"},  # tests talk to 127.0.0.1 only
+        # tests talk to 127.0.0.1 only, on free ports
+        env={**os.environ, "AMPHUB_FETCH_PRICES": "0", "AMPHUB_OCPP_PORT": "0"},
     )
     try:
         output = ""

@@ -112,9 +112,9 @@ def connector_profile(
         stack_level=levels.dynamic if dynamic else levels.standing,
         purpose=ChargingProfilePurpose.TX_DEFAULT,
         kind=ChargingProfileKind.ABSOLUTE,
-        schedule=_schedule(
-            limit_a, phases, unit, now if dynamic else None, lapse if dynamic else None, voltage_v
-        ),
+        # Both start now: OCPP 2.0.1 (K01.FR.40) requires startSchedule on an Absolute
+        # profile. The standing one has no duration, so it stays in force from then on.
+        schedule=_schedule(limit_a, phases, unit, now, lapse if dynamic else None, voltage_v),
     )
 
 

@@ -111,11 +111,18 @@ def demo(
     database: Annotated[Path, typer.Option(help="SQLite file of the demo")] = Path(
         "var/demo.sqlite3"
     ),
+    simulate: Annotated[
+        bool, typer.Option(help="run the simulated 63 A site (12 chargers, a meter) live")
+    ] = True,
+    speed: Annotated[
+        float, typer.Option(help="how much faster than real time the cars run")
+    ] = 60.0,
 ) -> None:
-    """Start amphub on a SQLite file with a seeded demo operator, team, site and user."""
+    """Start amphub on a SQLite file with a seeded demo operator, team and site, and a
+    simulated site charging live against it (OCPP and an HTTP meter)."""
     from amphub.entrypoints.demo import run_demo
 
-    run_demo(port=port, database=database)
+    run_demo(port=port, database=database, simulate=simulate, speed=speed)
 
 
 @admin.command("create-operator")

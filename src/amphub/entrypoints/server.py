@@ -48,5 +48,16 @@ async def serve(
         await container.close()
 
 
+def event_loop_runner() -> asyncio.Runner:
+    """uvloop where it is installed (uvicorn[standard] brings it on Linux): the same
+    asyncio API, with the socket and timer work in C."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        return asyncio.Runner()
+    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+
+
 def run_server(settings: Settings) -> None:
-    asyncio.run(serve(settings))
+    with event_loop_runner() as runner:
+        runner.run(serve(settings))

@@ -151,6 +151,8 @@ async def test_standing_profiles_first_and_they_respect_fail_safe_amps() -> None
         profile.stack_level == 0 and profile.schedule.duration_s is None for _, _, profile in first
     )
     assert sum(profile.schedule.periods[0].limit for _, _, profile in first) <= 20.0
+    # Absolute profiles carry a start (OCPP 2.0.1 K01.FR.40), the standing ones no end.
+    assert all(profile.schedule.start_at == T0 for _, _, profile in first)
     assert all(
         profile.purpose is ChargingProfilePurpose.TX_DEFAULT for _, _, profile in site.fleet.sent
     )

@@ -252,6 +252,10 @@ class ChargerConnection:
                 ) from error
             finally:
                 self._pending = None
+                if future.done() and not future.cancelled():
+                    # A disconnect may fail the future while the send itself failed: mark
+                    # its exception as seen, or asyncio logs it as never retrieved.
+                    future.exception()
         if isinstance(reply, CallError):
             raise CommandFailed(action, reply.code, reply.description)
         try:
