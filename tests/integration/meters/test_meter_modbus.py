@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import struct
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -25,16 +25,10 @@ from amphub.domain.metering import (
     PhaseVoltages,
 )
 from amphub.domain.units import PhaseCurrents
+from tests.support.waiting import eventually
 
 UNIT = 7
 FC_HOLDING, FC_INPUT = 3, 4
-
-
-async def eventually(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Poll a condition with a deadline (no fixed sleeps as synchronisation)."""
-    async with asyncio.timeout(timeout_s):
-        while not predicate():  # noqa: ASYNC110 - nothing to wait on but the condition
-            await asyncio.sleep(0.02)
 
 
 def f32(value: float) -> list[int]:

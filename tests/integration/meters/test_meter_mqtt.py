@@ -10,7 +10,7 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,16 +22,10 @@ from amphub.application.metering import MeterIngestion, generate_serial
 from amphub.application.metering.memory import InMemoryMeterDirectory, InMemoryReadingRecorder
 from amphub.domain.metering import MeterConfig, MeterStatus, MeterTransport, RejectionReason
 from amphub.domain.units import PhaseCurrents
+from tests.support.waiting import eventually
 
 BROKER = ("127.0.0.1", 1883)
 MOSQUITTO = shutil.which("mosquitto", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
-
-
-async def eventually(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Poll a condition with a deadline (no fixed sleeps as synchronisation)."""
-    async with asyncio.timeout(timeout_s):
-        while not predicate():  # noqa: ASYNC110 - nothing to wait on but the condition
-            await asyncio.sleep(0.02)
 
 
 def reading_payload(l1: float, **extra: Any) -> bytes:
