@@ -121,8 +121,9 @@ def parse_schedule(raw: dict[str, Any], duration_s: int | None = None) -> Chargi
     )
 
 
-class Commands16:
-    """The commands for one 1.6 connection."""
+class VersionCommands:
+    """What the commands of both versions share: one connection's caller, and a call whose
+    reply must carry one of the ``accepted`` statuses."""
 
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
@@ -132,6 +133,10 @@ class Commands16:
         if accepted:
             require_status(action, reply, *accepted)
         return reply
+
+
+class Commands16(VersionCommands):
+    """The commands for one 1.6 connection."""
 
     async def set_charging_profile(self, connector_id: int, profile: ChargingProfile) -> None:
         payload = {"connectorId": connector_id, "csChargingProfiles": profile_payload(profile)}

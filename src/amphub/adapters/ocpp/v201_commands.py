@@ -13,9 +13,8 @@ from amphub.adapters.ocpp.v16_commands import (
     KIND,
     RECURRENCY,
     TRIGGER,
-    Caller,
+    VersionCommands,
     parse_schedule,
-    require_status,
     schedule_payload,
 )
 from amphub.application.charging.errors import CommandNotSupported, CommandRejected
@@ -79,17 +78,8 @@ def _same(key: ConfigKey, result: dict[str, Any]) -> bool:
     )
 
 
-class Commands201:
+class Commands201(VersionCommands):
     """The commands for one 2.0.1 connection."""
-
-    def __init__(self, caller: Caller) -> None:
-        self._caller = caller
-
-    async def _call(self, action: str, payload: dict[str, Any], *accepted: str) -> dict[str, Any]:
-        reply = await self._caller.call(action, payload)
-        if accepted:
-            require_status(action, reply, *accepted)
-        return reply
 
     async def set_charging_profile(self, connector_id: int, profile: ChargingProfile) -> None:
         payload = {"evseId": connector_id, "chargingProfile": profile_payload(profile)}
