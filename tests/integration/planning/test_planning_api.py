@@ -79,6 +79,33 @@ def test_tariff_round_trip_and_validation(client: httpx.Client, tenant: Tenant) 
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"][1] == "price_source"
 
 
+def test_a_bad_tariff_band_names_its_field(client: httpx.Client, tenant: Tenant) -> None:
+    """What the portal shows beside a band's input: the band's index and field."""
+    url = f"/api/v1/sites/{tenant.site_id}/tariff"
+    before = client.get(url, headers=tenant.headers).json()
+    good = {"start_minute": 0, "end_minute": 360, "per_kwh": 0.2}
+    body = {
+        "price_source": "none",
+        "vat_percent": 25,
+        "grid_windows": [
+            good,
+            {"start_minute": 1260, "end_minute": 1020, "per_kwh": 1.35},
+            {**good, "weekdays": [7]},
+            {**good, "weekdays": []},
+        ],
+    }
+    refused = client.put(url, json=body, headers=tenant.headers)
+    assert refused.status_code == 422, refused.text
+    places = {tuple(error["loc"]) for error in refused.json()["detail"]}
+    assert places == {
+        ("body", "grid_windows", 1, "end_minute"),
+        ("body", "grid_windows", 2, "weekdays", 0),
+        ("body", "grid_windows", 3, "weekdays"),
+    }
+    assert "must come after the start" in refused.text
+    assert client.get(url, headers=tenant.headers).json() == before
+
+
 def test_need_defaults(client: httpx.Client, tenant: Tenant) -> None:
     cp_url = f"/api/v1/charge-points/{tenant.charge_point_id}/need-default"
     put = client.put(

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from amphub.application.planning.configuration import TariffSpec
 from amphub.application.planning.ports import StoredTariff
@@ -53,17 +54,32 @@ class ScheduleOut(ScheduleIn):
 
 
 class TariffWindowModel(Strict):
-    start_minute: int = Field(ge=0, le=1439)
-    end_minute: int = Field(ge=1, le=1440)
-    per_kwh: float
-    weekdays: list[int] = Field(default_factory=lambda: list(range(7)), max_length=7)
+    start_minute: int = Field(ge=0, le=1439, description="local time, minutes after 00:00")
+    end_minute: int = Field(ge=1, le=1440, description="1440 = end of the day")
+    per_kwh: float = Field(description="grid tariff, before VAT")
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: list(range(7)),
+        min_length=1,
+        max_length=7,
+        description="0 = Monday",
+    )
+
+    @field_validator("end_minute")
+    @classmethod
+    def _after_start(cls, end_minute: int, info: ValidationInfo) -> int:
+        """Here rather than only in the domain, so that the error names the band's field
+        (``grid_windows.<n>.end_minute``) and a form can show it beside that band."""
+        start = info.data.get("start_minute")
+        if start is not None and end_minute <= start:
+            raise PydanticCustomError("value_error", "must come after the start")
+        return end_minute
 
 
 class TariffIn(Strict):
     price_source: str = Field(
         description="energi_data_service, entsoe, nordpool, csv, or none (charge at once)"
     )
-    currency: str = Field("EUR", min_length=3, max_length=3)
+    currency: str = Field("EUR", min_length=3, max_length=3, description="ISO 4217, e.g. DKK")
     eur_rate: float = Field(1.0, gt=0, description="units of currency per EUR (spot is EUR)")
     vat_percent: float = Field(0.0, ge=0, le=100)
     fixed_per_kwh: float = Field(0.0, description="taxes and charges per kWh, before VAT")
