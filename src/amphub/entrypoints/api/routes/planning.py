@@ -58,10 +58,7 @@ class TariffWindowModel(Strict):
     end_minute: int = Field(ge=1, le=1440, description="1440 = end of the day")
     per_kwh: float = Field(description="grid tariff, before VAT")
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
-        default_factory=lambda: list(range(7)),
-        min_length=1,
-        max_length=7,
-        description="0 = Monday",
+        default_factory=lambda: list(range(7)), max_length=7, description="0 = Monday"
     )
 
     @field_validator("end_minute")
@@ -73,6 +70,13 @@ class TariffWindowModel(Strict):
         if start is not None and end_minute <= start:
             raise PydanticCustomError("value_error", "must come after the start")
         return end_minute
+
+    @field_validator("weekdays")
+    @classmethod
+    def _some_day(cls, weekdays: list[int]) -> list[int]:
+        if not weekdays:
+            raise PydanticCustomError("value_error", "pick at least one day")
+        return weekdays
 
 
 class TariffIn(Strict):

@@ -5,10 +5,12 @@ import { ApiError, del, get, put } from "/static/js/api.js";
 import { renderChart } from "/static/js/chart.js";
 import { $, clearErrors, h, notice, showErrors, when } from "/static/js/ui.js";
 
-const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+export const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
-const clock = (minute) => `${String(Math.floor(minute / 60) % 24).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
-function minutes(text, end) {
+/** "HH:MM" of minutes after local midnight (1440, the end of the day, is "00:00"). */
+export const clock = (minute) => `${String(Math.floor(minute / 60) % 24).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
+/** Minutes after local midnight of an "HH:MM" input; an end of "00:00" is 1440. */
+export function minutes(text, end) {
   const [hours, mins] = text.split(":").map(Number);
   const value = hours * 60 + mins;
   return end && value === 0 ? 1440 : value;

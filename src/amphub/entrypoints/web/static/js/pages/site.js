@@ -1,5 +1,6 @@
 import { get, post } from "/static/js/api.js";
 import { setUpSwitcher } from "/static/js/context.js";
+import { tariffEditor } from "/static/js/tariff.js";
 import { $, addressLine, badge, body, gate, h, handleForm, permissions, showOnce, start } from "/static/js/ui.js";
 
 const siteId = Number(body.siteId);
@@ -27,7 +28,8 @@ async function main() {
   $("#site-name").textContent = site.name;
   document.title = `${site.name} · amphub`;
   $("#site-address").textContent = `${addressLine(site.address)} · ${site.country} · ${site.bidding_zone} · ${site.time_zone}`;
-  gate(await permissions(site.operator_id, site.team_id));
+  const allowed = await permissions(site.operator_id, site.team_id);
+  gate(allowed);
   await loadChargePoints();
   const meters = await get(`/sites/${siteId}/meters`, { limit: 200 });
   $("#site-meters").replaceChildren(
@@ -53,6 +55,7 @@ async function main() {
       await loadChargePoints();
     });
   }
+  await tariffEditor(site, allowed);
 }
 
 start(main);
