@@ -25,17 +25,32 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from amphub.domain.planning.problem import PlanningProblem, Solution
+from amphub.domain.planning.problem import Basis, PlanningProblem, Solution
+from amphub.domain.planning.warm_start import (
+    AT_MAX,
+    AT_ZERO,
+    BASIC,
+    CarriedBasis,
+    WarmStart,
+    carry,
+)
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
+Statuses = npt.NDArray[np.int8]
 
 REDUCED_COST_TOLERANCE = 1e-9
 INITIAL_SLOT_FACTOR = 2
 INITIAL_SLOT_EXTRA = 2
 ENTERING_PER_SESSION = 4
 PRIMAL_SIMPLEX = 4
+HIGHS_STATUS = np.array(
+    [highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic,
+     highspy.HighsBasisStatus.kUpper],
+    dtype=object,
+)  # fmt: skip
+"""HiGHS's basis status of each of warm_start's AT_ZERO, BASIC and AT_MAX."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +175,66 @@ def _row_entries(cols: Columns, new_rows: Ints, local_col: Ints) -> tuple[Ints, 
     return start, col[order]
 
 
+def greedy_statuses(cols: Columns, need_kwh: Floats, active: Ints) -> tuple[Statuses, Mask]:
+    """A dual feasible starting basis for the LP of the ``active`` x columns: each session
+    alone, circuits ignored, fills its cheapest slots at full current; the slot that meets
+    its need is basic (its price per kWh is the energy row's dual), cheaper ones sit at their
+    maximum, dearer ones at zero; a session whose slots cannot hold its need keeps its
+    shortfall basic instead. With every circuit row's slack basic (dual 0), each reduced
+    cost has the sign its bound asks for, and the dual simplex only has to remove the
+    circuit overloads: about half the iterations of starting from the slack basis.
+
+    Returns the status of each active column and which sessions' shortfalls are basic."""
+    n_sessions = len(need_kwh)
+    session = cols.session[active]
+    full_kwh = cols.upper[active] * cols.energy[active]
+    order = np.lexsort((cols.slot[active], cols.cost[active] / cols.energy[active], session))
+    ordered = session[order]
+    filled = np.cumsum(full_kwh[order])
+    group_start = np.searchsorted(ordered, np.arange(n_sessions))
+    before_group = np.concatenate(([0.0], filled))[group_start]
+    after = filled - before_group[ordered]
+    before = after - full_kwh[order]
+    need = need_kwh[ordered]
+    status = np.full(len(active), AT_ZERO, dtype=np.int8)
+    status[order[after < need]] = AT_MAX
+    marginal = (before < need) & (after >= need)
+    status[order[marginal]] = BASIC
+    shortfall_basic: Mask = np.ones(n_sessions, dtype=np.bool_)
+    shortfall_basic[ordered[marginal]] = False
+    return status, shortfall_basic
+
+
+def starting_basis(
+    cols: Columns,
+    need_kwh: Floats,
+    active: Ints,
+    lp_rows: Rows,
+    carried: CarriedBasis | None,
+) -> highspy.HighsBasis:
+    """The greedy basis (see greedy_statuses), with the carried one in place of it for the
+    sessions a warm start knows. A carried basis rarely has exactly one basic variable per
+    row (slots have passed, cars come and go): it is passed as an alien basis, which HiGHS
+    completes with slacks or trims."""
+    status, shortfall_basic = greedy_statuses(cols, need_kwh, active)
+    n_rows = len(need_kwh) + len(lp_rows.circuit_rows)
+    row_status = np.full(n_rows, BASIC, dtype=np.int8)
+    row_status[: len(need_kwh)] = AT_ZERO
+    if carried is not None:
+        known = carried.carried[cols.session[active]]
+        status[known] = carried.column_status[active[known]]
+        shortfall_basic[carried.carried] = carried.shortfall_basic[carried.carried]
+        full = lp_rows.row_of[carried.full_rows]
+        row_status[full[full >= 0]] = AT_MAX
+    shortfall = np.where(shortfall_basic, BASIC, AT_ZERO)
+    basis = highspy.HighsBasis()
+    basis.col_status = HIGHS_STATUS[np.concatenate((shortfall, status))].tolist()
+    basis.row_status = HIGHS_STATUS[row_status].tolist()
+    basis.valid = True
+    basis.alien = carried is not None
+    return basis
+
+
 def initial_lp(problem: PlanningProblem) -> highspy.HighsLp:
     """The energy rows and the shortfall columns; x columns and circuit rows are added."""
     n_sessions = problem.n_sessions
@@ -220,11 +295,15 @@ class HighsSolver:
         self.last_build_s = 0.0
         self.last_solve_s = 0.0
         self.last_rounds = 0
+        self.last_iterations = 0
+        """Simplex iterations of the last solve, all rounds together."""
 
-    def solve(self, problem: PlanningProblem) -> Solution:
+    def solve(self, problem: PlanningProblem, warm_start: WarmStart | None = None) -> Solution:
+        """The optimum of ``problem``; from ``warm_start``'s basis where it carries over."""
         began = time.perf_counter()
         n_sessions = problem.n_sessions
         cols = columns(problem)
+        carried = None if warm_start is None else carry(warm_start, problem)
         lp_rows = Rows(problem, cols)
         highs = highspy.Highs()  # type: ignore[no-untyped-call]
         highs.setOptionValue("output_flag", False)
@@ -234,11 +313,15 @@ class HighsSolver:
         mask = np.zeros(len(cols.session), dtype=np.bool_)
         local_col = np.full(len(cols.session), -1, dtype=np.int64)
         active = np.zeros(0, dtype=np.int64)
-        entering = np.flatnonzero(initial_columns(problem, cols))
+        initial = initial_columns(problem, cols)
+        if carried is not None:
+            initial |= carried.column_status != AT_ZERO
+        entering = np.flatnonzero(initial)
         build_s = time.perf_counter() - began
         optimal = False
         status_text = "not solved"
         rounds = 0
+        iterations = 0
         while rounds < self._max_rounds:
             rounds += 1
             built_at = time.perf_counter()
@@ -261,8 +344,12 @@ class HighsSolver:
             local_col[entering] = n_sessions + len(active) + np.arange(len(entering))
             active = np.concatenate((active, entering))
             mask[entering] = True
+            if rounds == 1:
+                need = np.asarray(problem.need_kwh, dtype=np.float64)
+                highs.setBasis(starting_basis(cols, need, active, lp_rows, carried))
             build_s += time.perf_counter() - built_at
             highs.run()
+            iterations += highs.getInfo().simplex_iteration_count
             # Later rounds start from this basis, which stays primal feasible when columns
             # are added: the primal simplex goes on from it (the dual simplex, and presolve,
             # would largely start over).
@@ -281,20 +368,48 @@ class HighsSolver:
                 optimal = True
                 break
         self.last_rounds = rounds
+        self.last_iterations = iterations
         self.last_build_s = build_s
         self.last_solve_s = time.perf_counter() - began - build_s
         currents = np.zeros(len(mask))
         shortfall = np.asarray(problem.need_kwh, dtype=np.float64)
         objective = float("nan")
+        basis = None
         if optimal:
             values = np.asarray(highs.getSolution().col_value)
             shortfall = values[:n_sessions]
             currents[active] = values[n_sessions:]
             objective = highs.getInfo().objective_function_value
+            basis = _optimal_basis(highs, cols, active, lp_rows, values[n_sessions:])
         return Solution(
             currents_a=currents.tolist(),
             shortfall_kwh=shortfall.tolist(),
             objective=objective,
             optimal=optimal,
             message=status_text,
+            basis=basis,
         )
+
+
+def _optimal_basis(
+    highs: highspy.Highs, cols: Columns, active: Ints, lp_rows: Rows, currents_a: Floats
+) -> Basis:
+    """The basis HiGHS ended on, numbered as the full LP (see Basis). Which variables are
+    basic comes from HiGHS (basic variable ``j >= 0`` is column j, ``-1 - i`` row i); which
+    non-basic x columns are at their maximum from the values (fetching the statuses of every
+    column through highspy would cost more than the solve)."""
+    n_sessions = lp_rows.first
+    found = np.asarray(highs.getBasicVariables()[1], dtype=np.int64)  # type: ignore[attr-defined]
+    basic_cols = found[found >= 0]
+    basic_x = np.zeros(len(active), dtype=np.bool_)
+    basic_x[basic_cols[basic_cols >= n_sessions] - n_sessions] = True
+    full_x = ~basic_x & (currents_a >= cols.upper[active] - 1e-9)
+    circuit_basic = np.zeros(len(lp_rows.circuit_rows), dtype=np.bool_)
+    basic_rows = -1 - found[found < 0]
+    circuit_basic[basic_rows[basic_rows >= n_sessions] - n_sessions] = True
+    return Basis(
+        basic_columns=tuple(active[basic_x].tolist()),
+        full_columns=tuple(active[full_x].tolist()),
+        basic_shortfalls=tuple(basic_cols[basic_cols < n_sessions].tolist()),
+        full_rows=tuple(lp_rows.circuit_rows[~circuit_basic].tolist()),
+    )

@@ -34,6 +34,8 @@ from amphub.domain.errors import NotFound
 from amphub.domain.planning.needs import resolve_need
 from amphub.domain.planning.plan import PlanStatus, SessionPlan, session_plans, unplanned
 from amphub.domain.planning.problem import (
+    Basis,
+    PlanningProblem,
     SessionToPlan,
     build_problem,
     fill_prices,
@@ -41,6 +43,7 @@ from amphub.domain.planning.problem import (
 )
 from amphub.domain.planning.schedule import Schedule
 from amphub.domain.planning.tariffs import SlotGrid, slot_prices
+from amphub.domain.planning.warm_start import WarmStart
 from amphub.domain.roles import Action, Scope
 from amphub.domain.units import PhaseCurrents
 
@@ -62,6 +65,19 @@ class GroupPlan:
     group_id: int
     at: datetime
     plans: Mapping[ConnectorKey, SessionPlan]
+
+
+@dataclass(frozen=True, slots=True)
+class _Solved:
+    """A group's last optimum, for the next re-plan to start from."""
+
+    keys: tuple[ConnectorKey, ...]
+    problem: PlanningProblem
+    basis: Basis
+
+    def warm_start(self, keys: Sequence[ConnectorKey]) -> WarmStart:
+        previous = {key: s for s, key in enumerate(self.keys)}
+        return WarmStart(self.problem, self.basis, tuple(previous.get(k, -1) for k in keys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +106,7 @@ class PricePlanner:
         self._clock = clock
         self._building_load = building_load or (lambda _group_id: None)
         self._plans: dict[int, GroupPlan] = {}
+        self._solved: dict[int, _Solved] = {}
         self._group_of: dict[int, int] = {}
         self._zone_of: dict[int, str] = {}
         self._site_of: dict[int, int] = {}
@@ -238,6 +255,7 @@ class PricePlanner:
 
     def _forget(self, group_id: int) -> None:
         self._plans.pop(group_id, None)
+        self._solved.pop(group_id, None)
         self._zone_of.pop(group_id, None)
         self._site_of.pop(group_id, None)
         for charge_point_id in [c for c, g in self._group_of.items() if g == group_id]:
@@ -308,7 +326,12 @@ class PricePlanner:
         )  # fmt: skip
         sessions = [r.session for r in planned]
         problem = build_problem(sessions, grid, filled, circuits)
-        solution = await asyncio.to_thread(self._solver.solve, problem)
+        keys = tuple(r.key for r in planned)
+        solved = self._solved.pop(loaded.stored.id, None)
+        warm = None if solved is None else solved.warm_start(keys)
+        solution = await asyncio.to_thread(self._solver.solve, problem, warm)
+        if solution.basis is not None:
+            self._solved[loaded.stored.id] = _Solved(keys, problem, solution.basis)
         if not solution.optimal:
             LOGGER.error("group %s: no optimal plan (%s)", loaded.stored.id, solution.message)
             for r in planned:

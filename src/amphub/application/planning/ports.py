@@ -12,6 +12,7 @@ from amphub.domain.planning.needs import NeedDefault, SessionNeed
 from amphub.domain.planning.problem import PlanningProblem, Solution
 from amphub.domain.planning.schedule import Schedule
 from amphub.domain.planning.tariffs import PricePoint, SiteTariff
+from amphub.domain.planning.warm_start import WarmStart
 
 
 class PriceUnavailable(Exception):
@@ -28,9 +29,10 @@ class PriceProvider(Protocol):
 
 
 class Solver(Protocol):
-    """Solves the planner's LP. Synchronous and CPU-bound: call it off the event loop."""
+    """Solves the planner's LP. Synchronous and CPU-bound: call it off the event loop.
+    ``warm_start``: an earlier optimum to start from (the answer is the same without it)."""
 
-    def solve(self, problem: PlanningProblem) -> Solution: ...
+    def solve(self, problem: PlanningProblem, warm_start: WarmStart | None = None) -> Solution: ...
 
 
 @dataclass(frozen=True, slots=True)

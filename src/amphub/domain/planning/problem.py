@@ -104,6 +104,20 @@ class PlanningProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class Basis:
+    """Where an optimum's variables sit, by index into its own problem. x columns (numbered
+    as ``offsets()``) strictly between their bounds, or basic at one, are ``basic_columns``;
+    those at their maximum ``full_columns``; every other one is at zero. Sessions whose
+    shortfall is basic: ``basic_shortfalls``. Circuit rows (``circuit * grid.count + slot``)
+    at their limit with a non-basic slack: ``full_rows``."""
+
+    basic_columns: tuple[int, ...]
+    full_columns: tuple[int, ...]
+    basic_shortfalls: tuple[int, ...]
+    full_rows: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Solution:
     """A solver's answer: ``currents_a`` per x column (session-major, as offsets()),
     ``shortfall_kwh`` per session."""
@@ -113,6 +127,9 @@ class Solution:
     objective: float
     optimal: bool
     message: str = ""
+    basis: Basis | None = None
+    """The optimal basis, if the solver tells it: a later re-plan can start from it (see
+    :mod:`amphub.domain.planning.warm_start`)."""
 
 
 def fill_prices(prices: Sequence[float | None]) -> tuple[float, ...] | None:
