@@ -181,6 +181,47 @@ def test_a_bad_tariff_shows_each_error_beside_its_field_and_saves_nothing(
     ]
 
 
+def test_a_charge_points_default_need(admin: Portal, client: httpx.Client, tenant: Tenant) -> None:
+    url = f"/charge-points/{tenant.charge_point_id}/need-default"
+    assert api_get(client, tenant, url) is None
+    page = admin.goto(f"/charge-points/{tenant.charge_point_id}")
+    form = page.locator("#need-default")
+    expect(page.locator("#need-default-state")).to_contain_text("No default")
+    expect(page.locator("#remove-need-default")).to_be_hidden()
+    form.locator("input[name=energy_kwh]").fill("0")
+    form.locator("button[type=submit]").click()  # no departure, no energy
+    expect(error_of(form, "departure_minute")).not_to_be_empty()
+    expect(error_of(form, "energy_wh")).to_contain_text("greater than 0")
+    expect(form.locator("input[name=energy_kwh]")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator("input[name=departure_minute]")).to_have_attribute("aria-invalid", "true")
+    form.locator("input[name=departure_minute]").fill("07:00")
+    form.locator("input[name=energy_kwh]").fill("250")  # above 200 kWh
+    form.locator("button[type=submit]").click()
+    expect(error_of(form, "energy_wh")).to_contain_text("less than or equal to 200000")
+    expect(error_of(form, "departure_minute")).to_be_empty()
+    admin.shot("adaptive-charge-point-default-errors")
+    assert api_get(client, tenant, url) is None
+
+    form.locator("input[name=energy_kwh]").fill("22.5")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#notice")).to_have_text("Default need saved.")
+    expect(page.locator("#need-default-state")).to_have_text("Ready by 07:00 with 22.5 kWh.")
+    assert api_get(client, tenant, url) == {"departure_minute": 420, "energy_wh": 22500.0}
+    page = admin.goto(f"/charge-points/{tenant.charge_point_id}")
+    expect(page.locator("#need-default input[name=departure_minute]")).to_have_value("07:00")
+    expect(page.locator("#need-default input[name=energy_kwh]")).to_have_value("22.5")
+    admin.shot("adaptive-charge-point-default")
+    page.click("#remove-need-default")
+    expect(page.locator("#notice")).to_have_text("Default need removed.")
+    expect(page.locator("#need-default-state")).to_contain_text("No default")
+    assert api_get(client, tenant, url) is None
+    # Set again, for the Team Member to see.
+    page.locator("#need-default input[name=departure_minute]").fill("06:30")
+    page.locator("#need-default input[name=energy_kwh]").fill("10")
+    page.locator("#need-default button[type=submit]").click()
+    expect(page.locator("#need-default-state")).to_have_text("Ready by 06:30 with 10 kWh.")
+
+
 def member(server: LiveServer, client: httpx.Client, tenant: Tenant, role: str) -> str:
     email = f"{role.replace('_', '-')}@example.com"
     user_id = create_user(server, email)
@@ -207,4 +248,13 @@ def test_a_team_member_sees_the_settings_but_cannot_change_them(
         expect(page.locator("#add-band")).to_have_count(0)
         expect(form.locator(".remove-band")).to_have_count(0)
         tab.shot("adaptive-role-team-member-site")
+        page = tab.goto(f"/charge-points/{tenant.charge_point_id}")
+        form = page.locator("#need-default")
+        expect(page.locator("#need-default-state")).to_have_text("Ready by 06:30 with 10 kWh.")
+        expect(form.locator("input[name=energy_kwh]")).to_have_value("10")
+        expect(form.locator("input[name=energy_kwh]")).to_be_disabled()
+        expect(form.locator("input[name=departure_minute]")).to_be_disabled()
+        expect(page.get_by_role("button", name="Save default")).to_have_count(0)
+        expect(page.locator("#remove-need-default")).to_have_count(0)
+        tab.shot("adaptive-role-team-member-charge-point")
         tab.expect_no_script_errors()

@@ -3,6 +3,7 @@ import { renderChart } from "/static/js/chart.js";
 import { setUpSwitcher } from "/static/js/context.js";
 import { powerBankToggle } from "/static/js/powerbank.js";
 import { scheduleEditor, sessionPlans } from "/static/js/adaptive.js";
+import { chargePointDefault } from "/static/js/need_defaults.js";
 import {
   $, addressLine, age, badge, body, gate, h, handleForm, notice, pagedTable, permissions, secondsSince, when, start,
 } from "/static/js/ui.js";
@@ -149,6 +150,7 @@ async function main() {
   if (latest) await showSession(latest);
   $("#read-configuration").addEventListener("click", readConfiguration);
   await scheduleEditor(cp, allowed);
+  await chargePointDefault(chargePointId, allowed);
   await sessionPlans(chargePointId, status.connectors, allowed);
   await powerBankToggle(chargePointId);
   setInterval(() => showStatus().catch(() => {}), 5000);
