@@ -40,6 +40,8 @@ from typing import Any
 
 import websockets
 
+from amphub.entrypoints.server import event_loop_runner
+
 PASSWORD = "bench-password-0123456789"
 SUBPROTOCOL = "ocpp1.6"
 CONNECT_CONCURRENCY = 100
@@ -196,46 +198,89 @@ def frame(n: int, at: datetime) -> str:
 
 
 class Charger:
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
+    """One simulated charger on a raw socket: the WebSocket handshake and frames written
+    here rather than through ``websockets``, so that a load process costs a few µs per
+    message and the server, not the load, is what saturates. Client frames are masked with
+    an all-zero key (valid framing: the server unmasks by XOR, which leaves them as they
+    are); the server's own CALLs are refused with NotImplemented and its pings answered."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
         self.sent = 0
         self.start = datetime.now(UTC)
+
+    @classmethod
+    async def connect(cls, host: str, port: int, identity: str) -> Charger:
+        reader, writer = await asyncio.open_connection(host, port)
+        token = base64.b64encode(f"{identity}:{PASSWORD}".encode()).decode()
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            (
+                f"GET /ocpp/{identity} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Protocol: {SUBPROTOCOL}\r\n"
+                f"Authorization: Basic {token}\r\n\r\n"
+            ).encode()
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 60)
+        if not head.startswith(b"HTTP/1.1 101"):
+            writer.close()
+            raise ConnectionError(head.split(b"\r\n", 1)[0].decode())
+        return cls(reader, writer)
+
+    def _send(self, payload: bytes, opcode: int = 0x1) -> None:
+        size = len(payload)
+        if size < 126:
+            header = bytes((0x80 | opcode, 0x80 | size))
+        else:
+            header = bytes((0x80 | opcode, 0x80 | 126)) + size.to_bytes(2, "big")
+        self.writer.write(header + b"\0\0\0\0" + payload)
+
+    async def _receive(self) -> tuple[int, bytes]:
+        first, second = await self.reader.readexactly(2)
+        size = second & 0x7F
+        if size == 126:
+            size = int.from_bytes(await self.reader.readexactly(2), "big")
+        elif size == 127:
+            size = int.from_bytes(await self.reader.readexactly(8), "big")
+        return first & 0x0F, await self.reader.readexactly(size)
 
     async def exchange(self) -> float:
         """One MeterValues and its reply; CALLs from the server are refused on the way."""
         self.sent += 1
         began = time.perf_counter()
-        await self.connection.send(frame(self.sent, self.start + timedelta(seconds=self.sent)))
+        self._send(frame(self.sent, self.start + timedelta(seconds=self.sent)).encode())
         while True:
-            reply = await self.connection.recv()
-            if reply.startswith("[2,"):
-                unique_id = json.loads(reply)[1]
-                await self.connection.send(json.dumps([4, unique_id, "NotImplemented", "", {}]))
-                continue
-            return time.perf_counter() - began
+            opcode, payload = await self._receive()
+            if opcode == 0x9:  # ping
+                self._send(payload, opcode=0xA)
+            elif opcode == 0x8:
+                raise ConnectionError("closed by the server")
+            elif payload.startswith(b"[2,"):
+                unique_id = json.loads(payload)[1]
+                self._send(json.dumps([4, unique_id, "NotImplemented", "", {}]).encode())
+            else:
+                return time.perf_counter() - began
+
+    def close(self) -> None:
+        self._send(b"\x03\xe8", opcode=0x8)
+        self.writer.close()
 
 
 async def load(
     url: str, first: int, count: int, mode: str, interval_s: float, duration_s: float
 ) -> None:
+    host, port = url.removeprefix("ws://").rsplit(":", 1)
     semaphore = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def connect(n: int) -> Charger:
-        identity = f"CP{n}"
-        token = base64.b64encode(f"{identity}:{PASSWORD}".encode()).decode()
         for attempt in range(10):
             try:
                 async with semaphore:
-                    connection = await websockets.connect(
-                        f"{url}/ocpp/{identity}",
-                        subprotocols=[SUBPROTOCOL],
-                        open_timeout=60,
-                        additional_headers={"Authorization": f"Basic {token}"},
-                        ping_interval=None,
-                        **WS_OPTIONS,
-                    )
-                return Charger(connection)
-            except (OSError, websockets.InvalidHandshake, TimeoutError):
+                    return await Charger.connect(host, int(port), f"CP{n}")
+            except (OSError, ConnectionError, TimeoutError, asyncio.IncompleteReadError):
                 if attempt == 9:
                     raise
                 await asyncio.sleep(1.0)
@@ -263,17 +308,19 @@ async def load(
             if mode == "interval":
                 await asyncio.sleep(interval_s)
 
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     await asyncio.gather(*(run(i, c) for i, c in enumerate(chargers)))
     elapsed = time.perf_counter() - began
     result = {
         "count": len(latencies),
         "elapsed": elapsed,
+        "cpu_s": time.process_time() - cpu_began,
         "errors": errors,
         "latencies_ms": [round(x * 1000, 3) for x in latencies],
     }
     print(json.dumps(result), flush=True)
-    await asyncio.gather(*(c.connection.close() for c in chargers), return_exceptions=True)
+    for charger in chargers:
+        charger.close()
 
 
 # -- orchestration ------------------------------------------------------------------------------
@@ -300,6 +347,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_share: float
+    load_cpu_share: float
+    server_cpu_us_per_msg: float
     rss_per_connection_kib: float
     errors: int
 
@@ -384,6 +433,8 @@ async def run_case(server: str, chargers: int, mode: str, args: argparse.Namespa
         p50_ms=latencies[count // 2],
         p99_ms=latencies[min(count - 1, int(count * 0.99))],
         cpu_share=(cpu_after - cpu_before) / wall,
+        server_cpu_us_per_msg=(cpu_after - cpu_before) / count * 1e6,
+        load_cpu_share=sum(r["cpu_s"] for r in reports) / elapsed,
         errors=sum(r["errors"] for r in reports),
         rss_per_connection_kib=(rss_connected - rss_before) / chargers / 1024,
     )
@@ -414,14 +465,16 @@ async def measure(args: argparse.Namespace) -> int:
                     )
     print(
         "| server | chargers | mode | msgs/s | p50 ms | p99 ms | server CPU "
+        "| server CPU µs/msg | load CPU "
         "| RSS/conn KiB | errors |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r.server} | {r.chargers:,} | {r.mode} | {r.rate:,.0f} "
             f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-            f"| {r.cpu_share:.0%} | {r.rss_per_connection_kib:.1f} | {r.errors} |"
+            f"| {r.cpu_share:.0%} | {r.server_cpu_us_per_msg:,.0f} | {r.load_cpu_share:.0%} "
+            f"| {r.rss_per_connection_kib:.1f} | {r.errors} |"
         )
     return 1 if failed or not results or any(r.errors for r in results) else 0
 
@@ -450,16 +503,19 @@ def main() -> int:
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve == "echo":
-        asyncio.run(serve_echo())
-    elif args.serve == "bare":
-        asyncio.run(serve_bare())
-    elif args.serve in ("amphub", "amphub-jsonschema"):
-        asyncio.run(serve_amphub(args.size, Path(args.db), args.serve == "amphub-jsonschema"))
-    elif args.load:
-        asyncio.run(load(args.load, args.first, args.size, args.mode, args.interval, args.duration))
-    else:
-        return asyncio.run(measure(args))
+    with event_loop_runner() as runner:  # uvloop, as `amphub serve` runs
+        if args.serve == "echo":
+            runner.run(serve_echo())
+        elif args.serve == "bare":
+            runner.run(serve_bare())
+        elif args.serve in ("amphub", "amphub-jsonschema"):
+            runner.run(serve_amphub(args.size, Path(args.db), args.serve == "amphub-jsonschema"))
+        elif args.load:
+            runner.run(
+                load(args.load, args.first, args.size, args.mode, args.interval, args.duration)
+            )
+        else:
+            return runner.run(measure(args))
     return 0
 
 
