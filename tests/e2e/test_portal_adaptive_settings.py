@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, expect
 
 from tests.e2e.portal import Portal, chromium, portal
-from tests.integration.api.conftest import Tenant, create_user, make_tenant
+from tests.integration.api.conftest import Tenant, create_user, login, make_tenant
 from tests.support.live import LiveServer, live_server, make_settings
 
 pytestmark = pytest.mark.browser
@@ -188,6 +188,9 @@ def test_a_charge_points_default_need(admin: Portal, client: httpx.Client, tenan
     form = page.locator("#need-default")
     expect(page.locator("#need-default-state")).to_contain_text("No default")
     expect(page.locator("#remove-need-default")).to_be_hidden()
+    expect(page.locator("#team-need-defaults")).to_have_attribute(
+        "href", f"/teams/{tenant.team_id}#token-defaults-card"
+    )
     form.locator("input[name=energy_kwh]").fill("0")
     form.locator("button[type=submit]").click()  # no departure, no energy
     expect(error_of(form, "departure_minute")).not_to_be_empty()
@@ -220,6 +223,63 @@ def test_a_charge_points_default_need(admin: Portal, client: httpx.Client, tenan
     page.locator("#need-default input[name=energy_kwh]").fill("10")
     page.locator("#need-default button[type=submit]").click()
     expect(page.locator("#need-default-state")).to_have_text("Ready by 06:30 with 10 kWh.")
+
+
+def test_a_teams_need_defaults_per_id_tag(
+    admin: Portal, client: httpx.Client, tenant: Tenant
+) -> None:
+    url = f"/teams/{tenant.team_id}/token-need-defaults"
+    assert api_get(client, tenant, url) == []
+    # From the site page to the team's page.
+    page = admin.goto(f"/sites/{tenant.site_id}")
+    page.locator("#site-team a").click()
+    admin.ready()
+    expect(page.locator("#team-name")).to_have_text("Team T")
+    expect(page.locator("#team-sites")).to_contain_text("SiteT")
+    expect(page.locator("#no-token-defaults")).to_be_visible()
+    form = page.locator("#token-default")
+    # The team's allow-listed id tags are offered.
+    expect(page.locator("#team-id-tags option[value=TAG-T]")).to_have_count(1)
+    form.locator("input[name=departure_minute]").fill("07:30")
+    form.locator("input[name=energy_kwh]").fill("30")
+    form.locator("button[type=submit]").click()  # no id tag
+    expect(error_of(form, "id_tag")).not_to_be_empty()
+    form.locator("input[name=id_tag]").fill("tag-t")
+    form.locator("input[name=energy_kwh]").fill("-1")
+    form.locator("button[type=submit]").click()
+    expect(error_of(form, "energy_wh")).to_contain_text("greater than 0")
+    expect(error_of(form, "id_tag")).to_be_empty()
+    admin.shot("adaptive-team-defaults-errors")
+    assert api_get(client, tenant, url) == []
+
+    form.locator("input[name=energy_kwh]").fill("30")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#notice")).to_have_text("Default need of TAG-T saved.")
+    form.locator("input[name=id_tag]").fill("VISITOR-7")
+    form.locator("input[name=departure_minute]").fill("18:00")
+    form.locator("input[name=energy_kwh]").fill("12.5")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#token-defaults tbody tr")).to_have_count(2)
+    row = page.locator("#token-defaults tr[data-id-tag=TAG-T]")
+    expect(row).to_contain_text("Card T")  # the allow list's label
+    expect(row).to_contain_text("07:30")
+    assert api_get(client, tenant, url) == [
+        {"id_tag": "TAG-T", "departure_minute": 450, "energy_wh": 30000.0},
+        {"id_tag": "VISITOR-7", "departure_minute": 1080, "energy_wh": 12500.0},
+    ]
+    # Edit fills the form; saving replaces that tag's default.
+    row.locator("button.edit").click()
+    expect(form.locator("input[name=id_tag]")).to_have_value("TAG-T")
+    form.locator("input[name=departure_minute]").fill("06:45")
+    form.locator("button[type=submit]").click()
+    expect(row).to_contain_text("06:45")
+    admin.shot("adaptive-team-defaults")
+    page.locator("#token-defaults tr[data-id-tag=VISITOR-7] button.remove").click()
+    expect(page.locator("#notice")).to_have_text("The default of VISITOR-7 is removed.")
+    expect(page.locator("#token-defaults tbody tr")).to_have_count(1)
+    assert api_get(client, tenant, url) == [
+        {"id_tag": "TAG-T", "departure_minute": 405, "energy_wh": 30000.0}
+    ]
 
 
 def member(server: LiveServer, client: httpx.Client, tenant: Tenant, role: str) -> str:
@@ -257,4 +317,24 @@ def test_a_team_member_sees_the_settings_but_cannot_change_them(
         expect(page.get_by_role("button", name="Save default")).to_have_count(0)
         expect(page.locator("#remove-need-default")).to_have_count(0)
         tab.shot("adaptive-role-team-member-charge-point")
+        page = tab.goto(f"/teams/{tenant.team_id}")
+        expect(page.locator("#token-defaults tr[data-id-tag=TAG-T]")).to_contain_text("06:45")
+        expect(page.locator("#token-default")).to_have_count(0)
+        expect(page.locator("#token-defaults button")).to_have_count(0)
+        tab.shot("adaptive-role-team-member-team")
         tab.expect_no_script_errors()
+    # The API refuses what the portal does not offer.
+    with httpx.Client(base_url=server.base_url, timeout=30) as member_api:
+        member_api.headers["Authorization"] = f"Bearer {login(member_api, email)}"
+        for path, body in (
+            (f"/sites/{tenant.site_id}/tariff", {"price_source": "none"}),
+            (
+                f"/charge-points/{tenant.charge_point_id}/need-default",
+                {"departure_minute": 0, "energy_wh": 1000},
+            ),
+            (
+                f"/teams/{tenant.team_id}/token-need-defaults",
+                {"id_tag": "TAG-T", "departure_minute": 0, "energy_wh": 1000},
+            ),
+        ):
+            assert member_api.put(f"/api/v1{path}", json=body).status_code == 403, path

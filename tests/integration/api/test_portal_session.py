@@ -115,6 +115,7 @@ PAGES = [
     "/meters/{meter_id}",
     "/charge-points",
     "/charge-points/{charge_point_id}",
+    "/teams/{team_id}",
     "/audit-log",
 ]
 
@@ -129,6 +130,7 @@ def test_every_page_is_behind_the_login_and_sends_its_policy(
         group_id=a.group_id,
         meter_id=a.meter_id,
         charge_point_id=a.charge_point_id,
+        team_id=a.team_id,
     )
     with httpx.Client(base_url=server.base_url) as anonymous:
         response = anonymous.get(url)

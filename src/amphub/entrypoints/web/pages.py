@@ -53,6 +53,11 @@ async def group(group_id: int, request: Request, container: ContainerDep) -> Res
     return await _page(request, container, "group.html", "Load balancing group", group_id=group_id)
 
 
+@router.get("/teams/{team_id}", response_class=HTMLResponse)
+async def team(team_id: int, request: Request, container: ContainerDep) -> Response:
+    return await _page(request, container, "team.html", "Team", team_id=team_id)
+
+
 @router.get("/meters", response_class=HTMLResponse)
 async def meters(request: Request, container: ContainerDep) -> Response:
     return await _page(request, container, "meters.html", "Meters")

@@ -110,6 +110,7 @@ async function main() {
     ...fact("Brand / model", [cp.brand, cp.model].filter(Boolean).join(" ")),
     ...fact("Firmware", cp.firmware_version),
     ...fact("Connectors", cp.connectors.map((c) => `${c.connector_id}: ${c.phases}-phase, ${c.min_current_a}–${c.max_current_a} A`).join("; ")));
+  $("#team-need-defaults").href = `/teams/${cp.team_id}#token-defaults-card`;
   allowed = await permissions(cp.operator_id, cp.team_id);
   gate(allowed);
   if (allowed.has("operate_charge_points")) {

@@ -26,6 +26,7 @@ const table = pagedTable({
 function showActions() {
   const { team_id: teamId } = currentContext();
   $("#team-actions").hidden = !teamId;
+  $("#open-team").href = `/teams/${teamId}#token-defaults-card`;
   $("#powerbank-signup").hidden = true;
 }
 

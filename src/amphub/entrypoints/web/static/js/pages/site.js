@@ -28,6 +28,8 @@ async function main() {
   $("#site-name").textContent = site.name;
   document.title = `${site.name} · amphub`;
   $("#site-address").textContent = `${addressLine(site.address)} · ${site.country} · ${site.bidding_zone} · ${site.time_zone}`;
+  const team = await get(`/teams/${site.team_id}`);
+  $("#site-team").replaceChildren("Team ", h("a", { href: `/teams/${team.id}`, text: team.name }));
   const allowed = await permissions(site.operator_id, site.team_id);
   gate(allowed);
   await loadChargePoints();
