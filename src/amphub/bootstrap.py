@@ -141,6 +141,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         OcppServerConfig(
             host=settings.ocpp_host,
             port=settings.ocpp_port,
+            max_frame_bytes=settings.ocpp_max_frame_bytes,
+            ping_interval_s=settings.ocpp_ping_interval_s or None,
+            call_timeout_s=settings.ocpp_call_timeout_s,
             ssl_cert=settings.ssl_cert,
             ssl_key=settings.ssl_key,
         ),
@@ -162,6 +165,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     groups = GroupService(uow, clock)
     groups.add_listener(balancing.group_changed)
     adaptive = _adaptive_charging(settings, sessions, chargers, charging_store, balancing, clock)
+    groups.add_listener(adaptive.planner.group_changed)
     commands = CommandService(gateway.commander, chargers, charging_store, remote_starts, clock)
     queries = ChargingQueries(charging_store, chargers)
 

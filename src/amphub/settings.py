@@ -27,6 +27,22 @@ class Settings(BaseSettings):
     http_port: int = Field(8000, ge=0, le=65535)
     ocpp_host: str = "127.0.0.1"
     ocpp_port: int = Field(9000, ge=0, le=65535)
+    ocpp_max_frame_bytes: int = Field(
+        64 * 1024,
+        ge=4096,
+        le=16 * 1024 * 1024,
+        description="OCPP frames above this close the socket with 1009 (message too big)",
+    )
+    ocpp_ping_interval_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="WebSocket ping interval; a charger that does not answer within it is "
+        "dropped (half-open sockets go within two intervals); 0 turns pings off",
+    )
+    ocpp_call_timeout_s: float = Field(
+        30.0, gt=0, le=600, description="how long a command waits for the charger's reply"
+    )
     ssl_cert: Path | None = None
     ssl_key: Path | None = None
     secret_key: SecretStr | None = None
