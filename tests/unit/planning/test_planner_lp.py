@@ -137,6 +137,19 @@ def test_a_need_that_cannot_be_met_charges_as_fast_as_allowed_and_says_so() -> N
     assert plans[1].caps_a[1] > 0 and plans[1].caps_a[0] == 0
 
 
+def test_a_short_car_charges_until_it_leaves_even_within_its_last_slot() -> None:
+    """The LP plans whole slots; a car short of its need still charges in the slot it
+    leaves in, and a stay shorter than a slot is not a stay without charging."""
+    c = ConnectorConfig(key(1), 16.0)
+    for hours, charging_slots in ((0.75 - 1 / 12, 3), (10 / 60, 1)):
+        sessions = [session(c, hours, 40)]
+        p = problem_of(sessions, group([c], 63), [0.1] * 4)
+        plan = session_plans(p, sessions, HighsSolver().solve(p), list(p.price_per_kwh))[0]
+        assert plan.status is PlanStatus.SHORT
+        assert plan.caps_a == (16.0,) * charging_slots + (0.0,) * (4 - charging_slots)
+        assert plan.cap_at(T0 + timedelta(hours=hours) - timedelta(minutes=1)) == 16.0
+
+
 def test_caps_are_zero_or_at_least_the_minimum_and_keep_the_energy() -> None:
     caps = round_to_minimum([0.0, 2.0, 16.0, 3.0, 4.5], [0.5, 0.3, 0.1, 0.2, 0.4], 6.0)
     assert caps == [0.0, 6.0, 16.0, 6.0, 0.0]  # the small slots' energy, cheapest first

@@ -8,6 +8,7 @@ which still enforces the live limits; re-planning corrects the rest.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ class PlanStatus(StrEnum):
     PLANNED = "planned"
     """The need is met by departure in the cheapest slots the circuit allows."""
     SHORT = "short"
-    """The need cannot be met by departure: charging as fast as allowed."""
+    """The need cannot be met by departure: charging as fast as allowed until it leaves."""
     CHARGE_NOW = "charge_now"
     """The driver overrode the plan: charging as fast as allowed."""
     UNPRICED = "unpriced"
@@ -90,7 +91,10 @@ def session_plans(
         cost = sum(k * problem.price_per_kwh[t] for t, k in enumerate(kwh))
         short = solution.shortfall_kwh[s] > SHORTFALL_TOLERANCE_KWH
         if short:
-            caps = [session.max_a if first <= t < end else 0.0 for t in range(grid.count)]
+            # Up to the moment it leaves: the LP plans whole slots only, so the slot the car
+            # leaves in (a stay shorter than a slot: its only one) is not in the LP.
+            last = min(grid.count, math.ceil((session.departure - grid.start) / grid.step))
+            caps = [session.max_a if first <= t < last else 0.0 for t in range(grid.count)]
             status = PlanStatus.SHORT
             message = (
                 f"needs {problem.need_kwh[s]:.1f} kWh by departure, at most {planned:.1f} kWh "
