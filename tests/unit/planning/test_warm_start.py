@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amphub.adapters.solvers.highs import HighsSolver
+from amphub.adapters.solvers.highs import AT_MAX, AT_ZERO, BASIC, HighsSolver, carry, columns
 from amphub.domain.balancing.model import (
     BalancingGroup,
     ConnectorConfig,
@@ -30,7 +30,7 @@ from amphub.domain.planning.problem import (
     group_circuits,
 )
 from amphub.domain.planning.tariffs import SlotGrid
-from amphub.domain.planning.warm_start import AT_MAX, AT_ZERO, BASIC, WarmStart, carry
+from amphub.domain.planning.warm_start import WarmStart
 from amphub.domain.units import PhaseCurrents, PhaseRotation
 
 T0 = datetime(2026, 4, 14, 10, tzinfo=UTC)
@@ -148,7 +148,7 @@ def test_the_basis_follows_each_car_and_each_slots_clock_time() -> None:
     # One slot later, c arrived and sits first; b and a swapped places.
     later = [replace(s, arrival=T0 + STEP) for s in (c, b, a)]
     second = problem_of(later, g, SlotGrid(T0 + STEP, 3), [0.2, 0.3, 0.4])
-    carried = carry(WarmStart(first, basis, (-1, 1, 0)), second)
+    carried = carry(WarmStart(first, basis, (-1, 1, 0)), second, columns(second))
     assert carried is not None
     assert carried.carried.tolist() == [False, True, True]
     # c: new, all at zero; b (old 4..7 → slots 1..3): 5 at max, 6 basic; a: 1 basic.
@@ -157,7 +157,7 @@ def test_the_basis_follows_each_car_and_each_slots_clock_time() -> None:
     ]  # fmt: skip
     # A grid whose slots do not line up with the old one's: nothing to carry.
     off = problem_of(later, g, SlotGrid(T0 + timedelta(minutes=20), 3), [0.2, 0.3, 0.4])
-    assert carry(WarmStart(first, basis, (-1, 1, 0)), off) is None
+    assert carry(WarmStart(first, basis, (-1, 1, 0)), off, columns(off)) is None
 
 
 def test_a_warm_start_must_name_each_earlier_car_once() -> None:
@@ -170,4 +170,4 @@ def test_a_warm_start_must_name_each_earlier_car_once() -> None:
     with pytest.raises(InvalidValue):
         WarmStart(first, basis, (2, -1))
     with pytest.raises(InvalidValue):
-        carry(WarmStart(first, basis, (0,)), first)
+        carry(WarmStart(first, basis, (0,)), first, columns(first))

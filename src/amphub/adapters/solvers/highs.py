@@ -11,6 +11,10 @@ last basis. When no slot improves, the LP optimality conditions hold for every c
 full LP: the answer is its exact optimum, not a heuristic. Circuit rows left out cannot bind
 with the columns in play, which is safe for the same reason.
 
+The first round starts from a basis rather than from scratch: each car's greedy plan (see
+greedy_statuses), or, for a re-plan, the last optimum's basis carried over car by car and
+slot by clock time (see carry; the common re-plan, one car more, then needs few iterations).
+
 The arrays are built with numpy from the domain's columnar formulation, without a Python
 loop per non-zero. LP columns: one shortfall column per session, then x columns in the order
 they entered. LP rows: one energy row per session, then circuit rows in the order added.
@@ -20,20 +24,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import highspy
 import numpy as np
 import numpy.typing as npt
 
+from amphub.domain.errors import InvalidValue
 from amphub.domain.planning.problem import Basis, PlanningProblem, Solution
-from amphub.domain.planning.warm_start import (
-    AT_MAX,
-    AT_ZERO,
-    BASIC,
-    CarriedBasis,
-    WarmStart,
-    carry,
-)
+from amphub.domain.planning.warm_start import WarmStart
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -45,12 +44,15 @@ INITIAL_SLOT_FACTOR = 2
 INITIAL_SLOT_EXTRA = 2
 ENTERING_PER_SESSION = 4
 PRIMAL_SIMPLEX = 4
+AT_ZERO = 0
+BASIC = 1
+AT_MAX = 2
 HIGHS_STATUS = np.array(
     [highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic,
      highspy.HighsBasisStatus.kUpper],
     dtype=object,
 )  # fmt: skip
-"""HiGHS's basis status of each of warm_start's AT_ZERO, BASIC and AT_MAX."""
+"""HiGHS's basis status of each of AT_ZERO, BASIC and AT_MAX."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,75 @@ def initial_columns(problem: PlanningProblem, cols: Columns) -> Mask:
     rank = position - starts[cols.session]
     mask: Mask = rank < keep[cols.session]
     return mask
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedBasis:
+    """A warm start's basis on the new problem's numbering."""
+
+    column_status: Statuses
+    """Per x column of the new problem: AT_ZERO, BASIC or AT_MAX."""
+    shortfall_basic: Mask
+    """Per session of the new problem."""
+    carried: Mask
+    """Per session of the new problem: it was in the earlier one."""
+    full_rows: Ints
+    """Circuit rows of the new problem (``circuit * grid.count + slot``) that were full."""
+
+
+def _slot_shift(start: WarmStart, problem: PlanningProblem) -> int | None:
+    old, new = start.problem.grid, problem.grid
+    if old.minutes != new.minutes:
+        return None
+    moved = new.start - old.start
+    if moved % old.step != timedelta(0):
+        return None
+    return int(moved // old.step)
+
+
+def carry(start: WarmStart, problem: PlanningProblem, cols: Columns) -> CarriedBasis | None:
+    """``start``'s basis carried to ``problem``: a column keeps its status where the same
+    car has the same slot (by clock time) in both, a circuit row its fullness where a circuit
+    of the same name has it. None when the grids' slots do not line up."""
+    if len(start.previous_session) != problem.n_sessions:
+        raise InvalidValue("previous_session", "one entry per session of the new problem")
+    shift = _slot_shift(start, problem)
+    if shift is None:
+        return None
+    old = start.problem
+    session, slot = cols.session, cols.slot
+    old_offsets = np.asarray(old.offsets(), dtype=np.int64)
+    old_status = np.zeros(int(old_offsets[-1]), dtype=np.int8)
+    old_status[list(start.basis.basic_columns)] = BASIC
+    old_status[list(start.basis.full_columns)] = AT_MAX
+    previous = np.asarray(start.previous_session, dtype=np.int64)
+    carried = previous >= 0
+    column_status = np.zeros(len(session), dtype=np.int8)
+    known = np.flatnonzero(carried[session])
+    was = previous[session[known]]
+    old_slot = slot[known] + shift
+    old_first = np.asarray(old.first_slot, dtype=np.int64)[was]
+    inside = (old_slot >= old_first) & (old_slot < np.asarray(old.end_slot, dtype=np.int64)[was])
+    old_column = old_offsets[was[inside]] + old_slot[inside] - old_first[inside]
+    column_status[known[inside]] = old_status[old_column]
+    old_shortfall = np.zeros(old.n_sessions, dtype=np.bool_)
+    old_shortfall[list(start.basis.basic_shortfalls)] = True
+    shortfall_basic = np.zeros(problem.n_sessions, dtype=np.bool_)
+    shortfall_basic[carried] = old_shortfall[previous[carried]]
+    circuit_of = {c.name: i for i, c in enumerate(problem.circuits)}
+    rows = []
+    for row in start.basis.full_rows:
+        circuit, old_t = divmod(row, old.grid.count)
+        new_circuit = circuit_of.get(old.circuits[circuit].name)
+        t = old_t - shift
+        if new_circuit is not None and 0 <= t < problem.grid.count:
+            rows.append(new_circuit * problem.grid.count + t)
+    return CarriedBasis(
+        column_status=column_status,
+        shortfall_basic=shortfall_basic,
+        carried=carried,
+        full_rows=np.asarray(rows, dtype=np.int64),
+    )
 
 
 class Rows:
@@ -303,7 +374,7 @@ class HighsSolver:
         began = time.perf_counter()
         n_sessions = problem.n_sessions
         cols = columns(problem)
-        carried = None if warm_start is None else carry(warm_start, problem)
+        carried = None if warm_start is None else carry(warm_start, problem, cols)
         lp_rows = Rows(problem, cols)
         highs = highspy.Highs()  # type: ignore[no-untyped-call]
         highs.setOptionValue("output_flag", False)
