@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from amphub.adapters.store.database import migrate
+from amphub.application.ports import Clock
 from amphub.bootstrap import Container
 from amphub.entrypoints.server import serve
 from amphub.settings import Settings
@@ -56,7 +57,9 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(settings: Settings, *, migrate_first: bool = True) -> Iterator[LiveServer]:
+def live_server(
+    settings: Settings, *, migrate_first: bool = True, clock: Clock | None = None
+) -> Iterator[LiveServer]:
     if migrate_first:
         migrate(settings.database_url)
     sock = bound_socket()
@@ -71,7 +74,7 @@ def live_server(settings: Settings, *, migrate_first: bool = True) -> Iterator[L
 
     async def main() -> None:
         holder["task"] = asyncio.current_task()
-        await serve(settings, on_ready=on_ready, sockets=[sock])
+        await serve(settings, on_ready=on_ready, sockets=[sock], clock=clock)
 
     def run() -> None:
         with contextlib.suppress(asyncio.CancelledError):

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import uvicorn
 
+from amphub.application.ports import Clock
 from amphub.bootstrap import Container, build
 from amphub.entrypoints.app import create_app
 from amphub.settings import Settings
@@ -21,10 +22,12 @@ async def serve(
     *,
     on_ready: Callable[[Container], Awaitable[None]] | None = None,
     sockets: list[socket.socket] | None = None,
+    clock: Clock | None = None,
 ) -> None:
     """Serve until cancelled or signalled. ``sockets``: already bound listening sockets
-    (tests bind port 0 and pass the socket, so there is no race for a free port)."""
-    container = build(settings)
+    (tests bind port 0 and pass the socket, so there is no race for a free port).
+    ``clock``: the system clock unless given (tests move time to a slot boundary)."""
+    container = build(settings, clock=clock)
     await container.start()
     app = create_app(container)
     config = uvicorn.Config(

@@ -203,6 +203,13 @@ class PricePlanner:
         finally:
             self._tasks.pop(group_id, None)
 
+    def group_changed(self, group_id: int) -> None:
+        """A GroupService listener: a group made, changed (its layout: which charge points
+        it plans) or deleted is re-planned, or forgotten, at once. Outside a running server
+        (the CLI) there is nothing to plan."""
+        if self._unsubscribe is not None:
+            self.request(group_id)
+
     def _on_live(self, event: LiveEvent) -> None:
         if event.kind is LiveEventKind.TRANSACTION:
             group_id = self._group_of.get(event.charge_point_id)
@@ -244,11 +251,13 @@ class PricePlanner:
             site = await uow.sites.get(loaded.stored.site_id)
             tariff = await uow.planning.tariff(loaded.stored.site_id)
             running = await self._running(uow, loaded, now, site.spec.time_zone if site else "UTC")
+        # Known before the first plan, so a tariff or prices arriving later re-plan it.
+        self._site_of[group_id] = loaded.stored.site_id
+        if site is not None:
+            self._zone_of[group_id] = site.spec.bidding_zone
         if site is None or tariff is None or loaded.locally_managed or not running:
             self._plans.pop(group_id, None)
             return None
-        self._zone_of[group_id] = site.spec.bidding_zone
-        self._site_of[group_id] = site.id
         plan = await self._plan(loaded, tariff, site.spec.bidding_zone, running, now)
         self._plans[group_id] = plan
         return plan
