@@ -18,7 +18,9 @@ Compared in the same run, on the same sessions and circuit:
   (perfect foresight): the lower bound.
 
 Solve time: the LP of N cars all plugged in over the 96 slots, median of repeats, model
-build (domain formulation + sparse arrays) and HiGHS solve separately.
+build (domain formulation + sparse arrays) and HiGHS solve separately; then the two re-plans
+a running group makes most, warm-started from the earlier optimum: one car more, and the
+same cars a quarter hour later.
 
 Targets (issue 9): <= 0.5 s at 1,000 sessions including model build; online cost within
 0.5 % of the optimum.
@@ -50,8 +52,10 @@ from amphub.domain.balancing.model import (
 )
 from amphub.domain.planning.baselines import Outcome, evaluate, greedy_cheapest, uncontrolled
 from amphub.domain.planning.problem import (
+    Basis,
     PlanningProblem,
     SessionToPlan,
+    Solution,
     build_problem,
     group_circuits,
 )
@@ -62,6 +66,7 @@ from amphub.domain.planning.tariffs import (
     TariffWindow,
     slot_prices,
 )
+from amphub.domain.planning.warm_start import WarmStart
 from amphub.domain.units import PhaseCurrents, PhaseRotation
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -201,13 +206,15 @@ def make_problem(
 
 
 def online(problem: PlanningProblem, solver: HighsSolver) -> list[float]:
-    """Re-plan at each slot with arrivals, knowing only the cars already plugged in; follow
-    the plan in between. Returns the currents actually followed, per column."""
+    """Re-plan at each slot with arrivals, knowing only the cars already plugged in, each
+    re-plan warm-started from the last; follow the plan in between. Returns the currents
+    actually followed, per column."""
     offsets = problem.offsets()
     followed = [0.0] * offsets[-1]
     hours = problem.grid.hours()
     delivered = [0.0] * problem.n_sessions
     arrivals = sorted(set(problem.first_slot))
+    previous: tuple[PlanningProblem, Basis, dict[int, int]] | None = None
     for k, slot in enumerate(arrivals):
         until = arrivals[k + 1] if k + 1 < len(arrivals) else problem.grid.count
         present = [
@@ -228,7 +235,13 @@ def online(problem: PlanningProblem, solver: HighsSolver) -> list[float]:
                 for c in problem.circuits
             ),
         )
-        solution = solver.solve(sub)
+        warm = None
+        if previous is not None:
+            before, basis, position = previous
+            warm = WarmStart(before, basis, tuple(position.get(s, -1) for s in present))
+        solution = solver.solve(sub, warm)
+        if solution.basis is not None:
+            previous = (sub, solution.basis, {s: i for i, s in enumerate(present)})
         sub_offsets = sub.offsets()
         for i, s in enumerate(present):
             for t in range(slot, min(until, problem.end_slot[s])):
@@ -240,23 +253,80 @@ def online(problem: PlanningProblem, solver: HighsSolver) -> list[float]:
 
 def timed(n: int, trips: list[Trip], day: datetime, grid: SlotGrid, prices: list[float],
           repeats: int, circuit: Wiring) -> dict[str, list[float]]:  # fmt: skip
-    times: dict[str, list[float]] = {"formulate": [], "arrays": [], "solve": [], "total": []}
+    """Cold: the N cars' LP from scratch. Warm, the two re-plans a running group makes most:
+    one more car (the N-th arrives, from the optimum of the other N - 1) and a quarter hour
+    later (the grid one slot on, each need less what the plan gave in the slot gone), each
+    from the earlier optimum's basis."""
+    keys = ("formulate", "arrays", "solve", "total", "iterations", "arrival", "arrival_it",
+            "later", "later_it")  # fmt: skip
+    times: dict[str, list[float]] = {key: [] for key in keys}
     for r in range(repeats + 1):
         sessions, group = scenario(n, trips, day, seed=r, all_present=True, circuit=circuit)
         began = time.perf_counter()
         problem = make_problem(sessions, group, grid, prices)
         formulated = time.perf_counter()
-        solver = HighsSolver(time_limit_s=600)
-        solution = solver.solve(problem)
-        if not solution.optimal:
-            raise SystemExit(f"n={n}: HiGHS did not find the optimum: {solution.message}")
+        solver = HighsSolver(time_limit_s=1200)
+        solution = checked(solver.solve(problem), n)
+        cold = (formulated - began, solver.last_build_s, solver.last_solve_s)
+        iterations = solver.last_iterations
+
+        fewer = make_problem(sessions[:-1], group, grid, prices)
+        before = checked(solver.solve(fewer), n)
+        assert before.basis is not None
+        began = time.perf_counter()
+        again = make_problem(sessions, group, grid, prices)
+        arrival = WarmStart(fewer, before.basis, (*range(n - 1), -1))
+        checked(solver.solve(again, arrival), n)
+        arrival_s = time.perf_counter() - began + solver.last_build_s + solver.last_solve_s
+        arrival_it = solver.last_iterations
+
+        assert solution.basis is not None
+        began = time.perf_counter()
+        later = make_problem(
+            quarter_hour_on(sessions, problem, solution), group,
+            SlotGrid(grid.at(1), grid.count - 1), prices[1:],
+        )  # fmt: skip
+        checked(solver.solve(later, WarmStart(problem, solution.basis, tuple(range(n)))), n)
+        later_s = time.perf_counter() - began + solver.last_build_s + solver.last_solve_s
         if r == 0:
             continue  # warm-up
-        times["formulate"].append(formulated - began)
-        times["arrays"].append(solver.last_build_s)
-        times["solve"].append(solver.last_solve_s)
-        times["total"].append(formulated - began + solver.last_build_s + solver.last_solve_s)
+        times["formulate"].append(cold[0])
+        times["arrays"].append(cold[1])
+        times["solve"].append(cold[2])
+        times["total"].append(sum(cold))
+        times["iterations"].append(iterations)
+        times["arrival"].append(arrival_s)
+        times["arrival_it"].append(arrival_it)
+        times["later"].append(later_s)
+        times["later_it"].append(solver.last_iterations)
     return times
+
+
+def checked(solution: Solution, n: int) -> Solution:
+    if not solution.optimal:
+        raise SystemExit(f"n={n}: HiGHS did not find the optimum: {solution.message}")
+    return solution
+
+
+def quarter_hour_on(
+    sessions: list[SessionToPlan], problem: PlanningProblem, solution: Solution
+) -> list[SessionToPlan]:
+    """The sessions a quarter hour later, having charged what the plan gave them in it."""
+    offsets = problem.offsets()
+    hours = problem.grid.hours()[0]
+    later = []
+    for s, session in enumerate(sessions):
+        given_kwh = 0.0
+        if problem.first_slot[s] == 0 and problem.end_slot[s] > 0:
+            given_kwh = solution.currents_a[offsets[s]] * problem.kw_per_a[s] * hours
+        later.append(
+            replace(
+                session,
+                arrival=problem.grid.at(1),
+                need_wh=max(0.0, session.need_wh - 1000.0 * given_kwh),
+            )
+        )
+    return later
 
 
 def spread(values: list[float]) -> str:
@@ -310,15 +380,20 @@ def main() -> int:
           f"{args.day} 12:00 + 24 h ({price_file}), {len(trips)} Trondheim sessions to draw from, "
           f"sub-groups of 25 at {circuit.sub_a:g} A, main fuse {circuit.root_a_per_connector:g} A "
           "per connector")  # fmt: skip
-    print("\n| sessions × 96 slots | columns | formulate s | sparse arrays s | HiGHS s | total s |")
-    print("|---|---|---|---|---|---|")
+    print("\n| sessions × 96 slots | columns | formulate s | sparse arrays s | HiGHS s | total s "
+          "| iterations | +1 car, warm: total s (iterations) | 15 min on, warm: total s "
+          "(iterations) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in (int(x) for x in args.sizes.split(",") if x):
         sessions, group = scenario(n, trips, day, 0, all_present=True, circuit=circuit)
         columns = make_problem(sessions, group, grid, prices).offsets()[-1]
         repeats = args.repeats if n <= 1000 else 1
         t = timed(n, trips, day, grid, prices, repeats, circuit)
         print(f"| {n:,} | {columns:,} | {spread(t['formulate'])} | {spread(t['arrays'])} | "
-              f"{spread(t['solve'])} | {spread(t['total'])} |")  # fmt: skip
+              f"{spread(t['solve'])} | {spread(t['total'])} | "
+              f"{statistics.median(t['iterations']):,.0f} | {spread(t['arrival'])} "
+              f"({statistics.median(t['arrival_it']):,.0f}) | {spread(t['later'])} "
+              f"({statistics.median(t['later_it']):,.0f}) |")  # fmt: skip
 
     for n in (int(x) for x in args.cost_sizes.split(",") if x):
         results = costs(n, trips, day, grid, prices, args.seed, circuit)

@@ -82,23 +82,22 @@ def columns(problem: PlanningProblem) -> Columns:
     hours = np.asarray(problem.grid.hours())
     prices = np.asarray(problem.price_per_kwh) + problem.earliness_per_kwh * np.arange(n_slots)
     energy = np.asarray(problem.kw_per_a)[session] * hours[slot]
-    circuit_cols = []
-    circuit_rows = []
-    for c, circuit in enumerate(problem.circuits):
-        if not circuit.members:
-            continue
-        cols = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in circuit.members])
-        circuit_cols.append(cols)
-        circuit_rows.append(c * n_slots + slot[cols])
-    empty = np.zeros(0, dtype=np.int64)
+    # Each (circuit, member) pair stands for the member's run of columns: expand the runs.
+    members = [np.asarray(c.members, dtype=np.int64) for c in problem.circuits]
+    pair_circuit = np.repeat(np.arange(len(members)), [len(m) for m in members])
+    pair_session = np.concatenate(members) if members else np.zeros(0, dtype=np.int64)
+    run = lengths[pair_session]
+    run_start = np.cumsum(run) - run
+    circuit_col = np.repeat(offsets[pair_session] - run_start, run) + np.arange(run.sum())
+    circuit_row = np.repeat(pair_circuit, run) * n_slots + slot[circuit_col]
     return Columns(
         session=session,
         slot=slot,
         energy=energy,
         cost=energy * prices[slot],
         upper=np.asarray(problem.max_a, dtype=np.float64)[session],
-        circuit_col=np.concatenate(circuit_cols) if circuit_cols else empty,
-        circuit_row=np.concatenate(circuit_rows) if circuit_rows else empty,
+        circuit_col=circuit_col.astype(np.int64),
+        circuit_row=circuit_row.astype(np.int64),
         circuit_limit=np.concatenate([np.asarray(c.limit_a) for c in problem.circuits])
         if problem.circuits
         else np.zeros(0),
@@ -297,6 +296,7 @@ def starting_basis(
         shortfall_basic[carried.carried] = carried.shortfall_basic[carried.carried]
         full = lp_rows.row_of[carried.full_rows]
         row_status[full[full >= 0]] = AT_MAX
+        _give_each_session_a_basic(cols, active, status, shortfall_basic)
     shortfall = np.where(shortfall_basic, BASIC, AT_ZERO)
     basis = highspy.HighsBasis()
     basis.col_status = HIGHS_STATUS[np.concatenate((shortfall, status))].tolist()
@@ -304,6 +304,29 @@ def starting_basis(
     basis.valid = True
     basis.alien = carried is not None
     return basis
+
+
+def _give_each_session_a_basic(
+    cols: Columns, active: Ints, status: Statuses, shortfall_basic: Mask
+) -> None:
+    """A session whose basic column is gone (its slot has passed) gets its dearest column at
+    its maximum as the basic one (the new margin: its need shrank by what the gone slot
+    gave), or else its cheapest at zero. Left to HiGHS, its energy row's slack would become
+    basic instead, its dual 0, and every one of its columns would look wrong."""
+    session = cols.session[active]
+    has_basic = shortfall_basic.copy()
+    has_basic[session[status == BASIC]] = True
+    candidates = np.flatnonzero(~has_basic[session])
+    if not len(candidates):
+        return
+    per_kwh = cols.cost[active[candidates]] / cols.energy[active[candidates]]
+    at_max = status[candidates] == AT_MAX
+    # at their maximum first, dearest first; then at zero, cheapest first
+    order = candidates[np.lexsort((np.where(at_max, -per_kwh, per_kwh), ~at_max,
+                                   session[candidates]))]  # fmt: skip
+    ordered = session[order]
+    first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    status[order[first]] = BASIC
 
 
 def initial_lp(problem: PlanningProblem) -> highspy.HighsLp:
@@ -351,7 +374,9 @@ def reduced_costs(cols: Columns, lp_rows: Rows, row_dual: Floats, n_sessions: in
     circuit_dual = np.zeros(len(cols.circuit_limit))
     circuit_dual[lp_rows.circuit_rows] = row_dual[n_sessions:]
     priced = cols.cost - cols.energy * row_dual[:n_sessions][cols.session]
-    np.subtract.at(priced, cols.circuit_col, circuit_dual[cols.circuit_row])
+    priced -= np.bincount(
+        cols.circuit_col, weights=circuit_dual[cols.circuit_row], minlength=len(priced)
+    )
     return priced
 
 
