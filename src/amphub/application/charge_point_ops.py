@@ -20,12 +20,13 @@ from amphub.application.charging.ports import (
 from amphub.application.charging.queries import (
     ChargePointStatus,
     ChargingQueries,
+    QuarantinedStop,
     TransactionDetail,
     TransactionRecord,
 )
 from amphub.application.ports import Clock
 from amphub.application.uow import UnitOfWorkFactory
-from amphub.domain.errors import NotFound
+from amphub.domain.errors import Conflict, InvalidValue, NotFound
 from amphub.domain.roles import Action, Scope
 from amphub.domain.smart_charging import CompositeSchedule
 from amphub.domain.tenancy import ChargePoint
@@ -93,6 +94,32 @@ class ChargePointOperations:
         scope = Scope(charge_point.operator_id, charge_point.team_id)
         require_visible(actor, scope, "transaction", transaction_id)
         return detail
+
+    async def quarantined_stops(
+        self, actor: Actor, charge_point_id: int, include_resolved: bool
+    ) -> list[QuarantinedStop]:
+        await self._allowed(actor, charge_point_id, Action.VIEW)
+        return await self._queries.quarantined_stops(charge_point_id, include_resolved)
+
+    async def resolve_quarantined_stop(
+        self, actor: Actor, charge_point_id: int, stop_id: int, note: str
+    ) -> QuarantinedStop:
+        """Close a quarantined stop once someone has reconciled it; the note says how."""
+        charge_point = await self._allowed(actor, charge_point_id, Action.OPERATE_CHARGE_POINTS)
+        stop = await self._queries.quarantined_stop(stop_id)
+        if stop is None or stop.charge_point_id != charge_point_id:
+            raise NotFound("quarantined stop", stop_id)
+        note = note.strip()
+        if not note:
+            raise InvalidValue("note", "say how the stop was reconciled")
+        resolved = await self._queries.resolve_quarantined_stop(stop_id, note, self._clock.now())
+        if resolved is None:
+            raise Conflict("stop_id", f"quarantined stop {stop_id} is resolved already")
+        await self._audit_command(
+            actor, charge_point, "resolve_quarantined_stop",
+            {"stop_id": stop_id, "transaction_ref": stop.transaction_ref, "note": note},
+        )  # fmt: skip
+        return resolved
 
     # -- commands ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import pytest
 
 from amphub.application.access import Actor
 from amphub.bootstrap import Container
-from amphub.domain.charging import AuthorizationStatus, StartTransaction
+from amphub.domain.charging import AuthorizationStatus, StartTransaction, StopTransaction
 from tests.support.live import LiveServer, live_server, make_settings
 
 PASSWORD = "correct horse battery staple"
@@ -35,6 +35,7 @@ class Tenant:
     group_id: int = 0
     compatibility_id: int = 0
     transaction_id: int = 0
+    stop_id: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -127,6 +128,7 @@ def make_tenant(server: LiveServer, client: httpx.Client, name: str) -> Tenant:
     assert response.status_code == 201, response.text
     tenant.compatibility_id = response.json()["id"]
     tenant.transaction_id = record_transaction(server, tenant.charge_point_id)
+    tenant.stop_id = record_unknown_stop(server, tenant.charge_point_id, f"OFFLINE-{name}")
     response = client.put(
         f"/api/v1/teams/{tenant.team_id}/id-tags/TAG-{name}",
         json={"label": f"Card {name}"},
@@ -149,6 +151,24 @@ def record_transaction(server: LiveServer, charge_point_id: int) -> int:
 
     transaction_id: int = server.call(work)
     return transaction_id
+
+
+def record_unknown_stop(server: LiveServer, charge_point_id: int, transaction_ref: str) -> int:
+    """A 1.6 StopTransaction for a transaction amphub never saw: it goes to quarantine."""
+
+    async def work(container: Container) -> int:
+        now = datetime.now(UTC)
+        stop = StopTransaction(transaction_ref, 5400.0, now, "Local", "TAG-1")
+        await container.charging_store.stop_transaction(charge_point_id, stop, [], now)
+        (quarantined,) = [
+            found
+            for found in await container.charging_queries.quarantined_stops(charge_point_id)
+            if found.transaction_ref == transaction_ref
+        ]
+        return quarantined.stop_id
+
+    stop_id: int = server.call(work)
+    return stop_id
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,9 @@ def bodies(a: Tenant) -> dict[tuple[str, str], Any]:
             "role": "operator_admin",
         },
         ("PATCH", "/api/v1/teams/{team_id}"): {"name": "Taken over"},
+        ("POST", "/api/v1/charge-points/{charge_point_id}/quarantined-stops/{stop_id}/resolve"): {
+            "note": "matched by an intruder"
+        },
         ("POST", "/api/v1/teams/{team_id}/sites"): site_body("Intruder site"),
         ("PUT", "/api/v1/sites/{site_id}"): site_body("Taken over"),
         ("POST", "/api/v1/sites/{site_id}/charge-points"): charge_point_body("CP-X", "SERIAL-X"),
@@ -116,6 +119,7 @@ def ids_of(b: Tenant) -> dict[str, int | str]:
         "group_id": b.group_id,
         "connector_id": 1,
         "transaction_id": b.transaction_id,
+        "stop_id": b.stop_id,
         "id_tag": f"TAG-{b.name}",
         "compatibility_id": b.compatibility_id,
     }
@@ -136,6 +140,11 @@ def snapshot(client: httpx.Client, b: Tenant) -> list[Any]:
         client.get(f"/api/v1/meters/{b.meter_id}", headers=h).json(),
         client.get(f"/api/v1/groups/{b.group_id}", headers=h).json(),
         client.get(f"/api/v1/transactions/{b.transaction_id}", headers=h).json(),
+        client.get(
+            f"/api/v1/charge-points/{b.charge_point_id}/quarantined-stops",
+            params={"include_resolved": True},
+            headers=h,
+        ).json(),
         client.get(f"/api/v1/teams/{b.team_id}/id-tags", headers=h).json(),
         client.get(f"/api/v1/charge-points/{b.charge_point_id}/powerbank", headers=h).json(),
         client.get(f"/api/v1/operators/{b.operator_id}/powerbank/compatibility", headers=h).json(),

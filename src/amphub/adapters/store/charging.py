@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from amphub.adapters.store.charging_queries import SqlChargingQueries
+from amphub.adapters.store.charging_queries import SqlChargingQueries, quarantined_stop
 from amphub.adapters.store.charging_rows import (
     clip,
     insert_new,
@@ -53,6 +53,7 @@ from amphub.application.charging.ports import (
     StatusReport,
     StopResult,
 )
+from amphub.application.charging.queries import QuarantinedStop
 from amphub.domain.charging import (
     AuthorizationStatus,
     BootStatus,
@@ -488,6 +489,18 @@ class SqlChargingStore(SqlChargingQueries):
         keys = ("charge_point_id", "connector_id", "at", "context")
         await insert_new(session, MeterValueRow.__table__, rows, keys)  # type: ignore[arg-type]
         return ids
+
+    async def resolve_quarantined_stop(
+        self, stop_id: int, note: str, at: datetime
+    ) -> QuarantinedStop | None:
+        async with self._writing() as session:
+            row = await session.get(TransactionQuarantineRow, stop_id)
+            if row is None or row.resolved_at is not None:
+                return None
+            row.resolved_at = at
+            row.note = note
+            await session.commit()
+            return quarantined_stop(row)
 
     async def close(self) -> None:
         """Stop the meter values writer (waiting callers fail with StoreUnavailable)."""

@@ -20,10 +20,16 @@ from amphub.adapters.store.charging_tables import (
     ChargePointStateRow,
     IdTagRow,
     MeterValueRow,
+    TransactionQuarantineRow,
     TransactionRow,
 )
 from amphub.application.charging.ports import ConnectorReading
-from amphub.application.charging.queries import BootRecord, ChargePointState, TransactionRecord
+from amphub.application.charging.queries import (
+    BootRecord,
+    ChargePointState,
+    QuarantinedStop,
+    TransactionRecord,
+)
 from amphub.domain.charging import BootStatus, IdTagEntry, normalise_id_tag
 
 
@@ -104,6 +110,40 @@ class SqlChargingQueries:
                 ConnectorReading(row.connector_id, reading_from_row(row), row.transaction_id)
                 for row in rows
             ]
+
+    async def quarantined_stops(
+        self, charge_point_id: int, include_resolved: bool
+    ) -> list[QuarantinedStop]:
+        query = select(TransactionQuarantineRow).where(
+            TransactionQuarantineRow.charge_point_id == charge_point_id
+        )
+        if not include_resolved:
+            query = query.where(TransactionQuarantineRow.resolved_at.is_(None))
+        async with self._session() as session:
+            rows = await session.scalars(
+                query.order_by(TransactionQuarantineRow.stopped_at, TransactionQuarantineRow.id)
+            )
+            return [quarantined_stop(row) for row in rows]
+
+    async def quarantined_stop(self, stop_id: int) -> QuarantinedStop | None:
+        async with self._session() as session:
+            row = await session.get(TransactionQuarantineRow, stop_id)
+            return None if row is None else quarantined_stop(row)
+
+
+def quarantined_stop(row: TransactionQuarantineRow) -> QuarantinedStop:
+    return QuarantinedStop(
+        stop_id=row.id,
+        charge_point_id=row.charge_point_id,
+        transaction_ref=row.transaction_ref,
+        stopped_at=row.stopped_at,
+        meter_stop_wh=row.meter_stop_wh,
+        reason=row.reason,
+        id_tag=row.id_tag,
+        received_at=row.received_at,
+        resolved_at=row.resolved_at,
+        note=row.note,
+    )
 
 
 class SqlIdTags:

@@ -77,6 +77,24 @@ class TransactionDetail:
     readings: list[ConnectorReading]
 
 
+@dataclass(frozen=True, slots=True)
+class QuarantinedStop:
+    """A 1.6 StopTransaction for a transaction amphub did not know (started while amphub
+    was unreachable, or lost): answered to the charger, kept here for a person to
+    reconcile with the charger's own log or the billing system, then marked resolved."""
+
+    stop_id: int
+    charge_point_id: int
+    transaction_ref: str
+    stopped_at: datetime
+    meter_stop_wh: float
+    reason: str
+    id_tag: str | None
+    received_at: datetime
+    resolved_at: datetime | None
+    note: str
+
+
 class ChargingQueryStore(Protocol):
     async def charge_point_states(
         self, charge_point_ids: Sequence[int]
@@ -94,6 +112,20 @@ class ChargingQueryStore(Protocol):
         self, transaction_id: int, limit: int
     ) -> list[ConnectorReading]:
         """The first ``limit`` readings, by their own timestamps."""
+        ...
+
+    async def quarantined_stops(
+        self, charge_point_id: int, include_resolved: bool
+    ) -> list[QuarantinedStop]:
+        """Oldest first."""
+        ...
+
+    async def quarantined_stop(self, stop_id: int) -> QuarantinedStop | None: ...
+
+    async def resolve_quarantined_stop(
+        self, stop_id: int, note: str, at: datetime
+    ) -> QuarantinedStop | None:
+        """Mark it resolved with ``note``; None if it is unknown or resolved already."""
         ...
 
 
@@ -121,6 +153,19 @@ class ChargingQueries:
         self, charge_point_ids: Sequence[int], limit: int = 50, after_id: int = 0
     ) -> list[TransactionRecord]:
         return await self._store.transactions(charge_point_ids, min(max(limit, 1), 500), after_id)
+
+    async def quarantined_stops(
+        self, charge_point_id: int, include_resolved: bool = False
+    ) -> list[QuarantinedStop]:
+        return await self._store.quarantined_stops(charge_point_id, include_resolved)
+
+    async def quarantined_stop(self, stop_id: int) -> QuarantinedStop | None:
+        return await self._store.quarantined_stop(stop_id)
+
+    async def resolve_quarantined_stop(
+        self, stop_id: int, note: str, at: datetime
+    ) -> QuarantinedStop | None:
+        return await self._store.resolve_quarantined_stop(stop_id, note, at)
 
     async def transaction(
         self, transaction_id: int, readings_limit: int = 10_000

@@ -17,7 +17,11 @@ from amphub.application.charging.ports import (
     ResetOutcome,
     TriggerableMessage,
 )
-from amphub.application.charging.queries import ChargePointStatus, TransactionRecord
+from amphub.application.charging.queries import (
+    ChargePointStatus,
+    QuarantinedStop,
+    TransactionRecord,
+)
 from amphub.domain.charging import MeterReading
 from amphub.domain.units import PhaseCurrents
 from amphub.entrypoints.api.deps import ActorDep, ContainerDep
@@ -142,6 +146,38 @@ class TransactionOut(BaseModel):
         )
 
 
+class QuarantinedStopOut(BaseModel):
+    id: int
+    charge_point_id: int
+    transaction_id: str = Field(description="the id the charger sent, unknown to amphub")
+    stopped_at: datetime
+    meter_stop_wh: float
+    reason: str
+    id_tag: str | None
+    received_at: datetime
+    resolved_at: datetime | None
+    note: str
+
+    @classmethod
+    def of(cls, stop: QuarantinedStop) -> QuarantinedStopOut:
+        return cls(
+            id=stop.stop_id,
+            charge_point_id=stop.charge_point_id,
+            transaction_id=stop.transaction_ref,
+            stopped_at=stop.stopped_at,
+            meter_stop_wh=stop.meter_stop_wh,
+            reason=stop.reason,
+            id_tag=stop.id_tag,
+            received_at=stop.received_at,
+            resolved_at=stop.resolved_at,
+            note=stop.note,
+        )
+
+
+class ResolveIn(Strict):
+    note: str = Field(min_length=1, max_length=500, description="how it was reconciled")
+
+
 class MeterValueOut(BaseModel):
     at: datetime
     connector_id: int
@@ -250,6 +286,36 @@ async def transaction(
         **TransactionOut.of(detail.transaction).model_dump(),
         meter_values=[MeterValueOut.of(r.connector_id, r.reading) for r in detail.readings],
     )
+
+
+@router.get(
+    "/charge-points/{charge_point_id}/quarantined-stops", response_model=list[QuarantinedStopOut]
+)
+async def quarantined_stops(
+    charge_point_id: int,
+    actor: ActorDep,
+    container: ContainerDep,
+    include_resolved: bool = False,
+) -> list[QuarantinedStopOut]:
+    """StopTransactions (1.6) for transactions amphub did not know: answered to the
+    charger, kept for reconciliation. Open ones only unless ``include_resolved``."""
+    found = await container.operations.quarantined_stops(actor, charge_point_id, include_resolved)
+    return [QuarantinedStopOut.of(stop) for stop in found]
+
+
+@router.post(
+    "/charge-points/{charge_point_id}/quarantined-stops/{stop_id}/resolve",
+    response_model=QuarantinedStopOut,
+)
+async def resolve_quarantined_stop(
+    charge_point_id: int, stop_id: int, body: ResolveIn, actor: ActorDep, container: ContainerDep
+) -> QuarantinedStopOut:
+    """Mark a quarantined stop reconciled, with a note saying how (audited); 409 if it is
+    resolved already."""
+    resolved = await container.operations.resolve_quarantined_stop(
+        actor, charge_point_id, stop_id, body.note
+    )
+    return QuarantinedStopOut.of(resolved)
 
 
 @router.post("/charge-points/{charge_point_id}/commands/remote-start", status_code=202)
