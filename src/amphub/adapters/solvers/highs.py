@@ -30,6 +30,8 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
+from amphub.adapters.solvers.columns import Columns, columns
+from amphub.adapters.solvers.decomposed import solve_decomposed, split
 from amphub.domain.errors import InvalidValue
 from amphub.domain.planning.problem import Basis, PlanningProblem, Solution
 from amphub.domain.planning.warm_start import WarmStart
@@ -44,6 +46,9 @@ INITIAL_SLOT_FACTOR = 2
 INITIAL_SLOT_EXTRA = 2
 ENTERING_PER_SESSION = 4
 PRIMAL_SIMPLEX = 4
+DECOMPOSE_FROM_SESSIONS = 2500
+"""From this many sessions a group with sub-groups is solved split along them (see
+decomposed.py): the joint simplex grows much faster than linearly with the group."""
 AT_ZERO = 0
 BASIC = 1
 AT_MAX = 2
@@ -53,55 +58,6 @@ HIGHS_STATUS = np.array(
     dtype=object,
 )  # fmt: skip
 """HiGHS's basis status of each of AT_ZERO, BASIC and AT_MAX."""
-
-
-@dataclass(frozen=True, slots=True)
-class Columns:
-    """Every x column of the full LP: its session, slot, kWh per A and cost per A."""
-
-    session: Ints
-    slot: Ints
-    energy: Floats
-    cost: Floats
-    upper: Floats
-    circuit_col: Ints
-    """Circuit non-zeros of the full LP: column ..."""
-    circuit_row: Ints
-    """... and its circuit row, ``circuit * n_slots + slot``."""
-    circuit_limit: Floats
-    """Per circuit row: its limit (A)."""
-
-
-def columns(problem: PlanningProblem) -> Columns:
-    first = np.asarray(problem.first_slot, dtype=np.int64)
-    lengths = np.asarray(problem.end_slot, dtype=np.int64) - first
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
-    session = np.repeat(np.arange(len(first)), lengths)
-    slot = np.arange(offsets[-1]) - offsets[session] + first[session]
-    n_slots = problem.grid.count
-    hours = np.asarray(problem.grid.hours())
-    prices = np.asarray(problem.price_per_kwh) + problem.earliness_per_kwh * np.arange(n_slots)
-    energy = np.asarray(problem.kw_per_a)[session] * hours[slot]
-    # Each (circuit, member) pair stands for the member's run of columns: expand the runs.
-    members = [np.asarray(c.members, dtype=np.int64) for c in problem.circuits]
-    pair_circuit = np.repeat(np.arange(len(members)), [len(m) for m in members])
-    pair_session = np.concatenate(members) if members else np.zeros(0, dtype=np.int64)
-    run = lengths[pair_session]
-    run_start = np.cumsum(run) - run
-    circuit_col = np.repeat(offsets[pair_session] - run_start, run) + np.arange(run.sum())
-    circuit_row = np.repeat(pair_circuit, run) * n_slots + slot[circuit_col]
-    return Columns(
-        session=session,
-        slot=slot,
-        energy=energy,
-        cost=energy * prices[slot],
-        upper=np.asarray(problem.max_a, dtype=np.float64)[session],
-        circuit_col=circuit_col.astype(np.int64),
-        circuit_row=circuit_row.astype(np.int64),
-        circuit_limit=np.concatenate([np.asarray(c.limit_a) for c in problem.circuits])
-        if problem.circuits
-        else np.zeros(0),
-    )
 
 
 def initial_columns(problem: PlanningProblem, cols: Columns) -> Mask:
@@ -383,11 +339,19 @@ def reduced_costs(cols: Columns, lp_rows: Rows, row_dual: Floats, n_sessions: in
 class HighsSolver:
     """Implements :class:`amphub.application.planning.ports.Solver`. Column generation on
     one HiGHS model: entering columns are added to it, so each round starts from the last
-    optimal basis (a warm start) instead of from scratch."""
+    optimal basis (a warm start) instead of from scratch. Large groups with sub-groups are
+    split along them instead (no warm start there)."""
 
-    def __init__(self, *, time_limit_s: float = 30.0, max_rounds: int = 100) -> None:
+    def __init__(
+        self,
+        *,
+        time_limit_s: float = 30.0,
+        max_rounds: int = 100,
+        decompose_from_sessions: int = DECOMPOSE_FROM_SESSIONS,
+    ) -> None:
         self._time_limit_s = time_limit_s
         self._max_rounds = max_rounds
+        self._decompose_from = decompose_from_sessions
         self.last_build_s = 0.0
         self.last_solve_s = 0.0
         self.last_rounds = 0
@@ -399,6 +363,13 @@ class HighsSolver:
         began = time.perf_counter()
         n_sessions = problem.n_sessions
         cols = columns(problem)
+        blocks = split(problem) if n_sessions >= self._decompose_from else None
+        if blocks is not None:
+            self.last_build_s = time.perf_counter() - began
+            solution = solve_decomposed(problem, cols, blocks, self._time_limit_s)
+            self.last_solve_s = time.perf_counter() - began - self.last_build_s
+            self.last_rounds = self.last_iterations = 0
+            return solution
         carried = None if warm_start is None else carry(warm_start, problem, cols)
         lp_rows = Rows(problem, cols)
         highs = highspy.Highs()  # type: ignore[no-untyped-call]

@@ -70,6 +70,9 @@ class Circuit:
     name: str
     members: tuple[int, ...]
     limit_a: tuple[float, ...]
+    node: str = ""
+    """The group node it belongs to (empty if unknown): a solver may split a large group
+    along its nodes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,7 @@ def group_circuits(
             max_a[session_of[key]] = index.max_a[i]
     merged: dict[tuple[int, tuple[int, ...]], list[float]] = {}
     names: dict[tuple[int, tuple[int, ...]], str] = {}
+    nodes: dict[tuple[int, tuple[int, ...]], str] = {}
     for constraint, members in enumerate(index.members):
         node, phase = divmod(constraint, 3)
         sessions = tuple(
@@ -188,11 +192,12 @@ def group_circuits(
         else:
             merged[row] = limit
             names[row] = f"{index.node_ids[node]}/L{phase + 1}"
+            nodes[row] = index.node_ids[node]
     circuits = []
     for row, limit in merged.items():
         if sum(max_a[s] for s in row[1]) <= min(limit):
             continue  # can never bind
-        circuits.append(Circuit(names[row], row[1], tuple(limit)))
+        circuits.append(Circuit(names[row], row[1], tuple(limit), nodes[row]))
     return tuple(circuits)
 
 
