@@ -166,6 +166,7 @@ _PHASES = {
     "L3-N": Phase.L3,
 }
 _IGNORED_LOCATIONS = frozenset({"EV", "Body", "Cable"})
+_MEASURANDS = {measurand.value: measurand for measurand in Measurand}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,39 +249,36 @@ def reading_from_samples(at: datetime, samples: Iterable[SampledValue]) -> Meter
     chosen: dict[tuple[Measurand, Phase | None], tuple[int, float]] = {}
     contexts: list[str] = []
     for sample in samples:
-        try:
-            measurand = Measurand(sample.measurand)
-        except ValueError:
+        measurand = _MEASURANDS.get(sample.measurand)
+        if measurand is None or sample.location in _IGNORED_LOCATIONS:
             continue
-        if sample.location in _IGNORED_LOCATIONS:
-            continue
-        if sample.phase is not None and sample.phase not in _PHASES:
-            continue  # neutral currents and phase-to-phase voltages are not used
+        phase = None
+        if sample.phase is not None:
+            phase = _PHASES.get(sample.phase)
+            if phase is None:
+                continue  # neutral currents and phase-to-phase voltages are not used
         number = _base_value(sample, measurand)
         rank = 0 if sample.location == "Inlet" else 1
-        key = (measurand, _PHASES.get(sample.phase) if sample.phase else None)
+        key = (measurand, phase)
         if key not in chosen or chosen[key][0] <= rank:
             chosen[key] = (rank, number)
         if sample.context and sample.context not in contexts:
             contexts.append(sample.context)
 
-    def value(measurand: Measurand, phase: Phase | None = None) -> float | None:
-        found = chosen.get((measurand, phase))
-        return None if found is None else found[1]
-
-    def per_phase(measurand: Measurand) -> dict[Phase, float]:
-        return {
-            phase: found[1]
-            for (m, phase), found in chosen.items()
-            if m is measurand and phase is not None
-        }
-
-    currents = per_phase(Measurand.CURRENT_IMPORT)
+    totals: dict[Measurand, float] = {}
+    phased: dict[Measurand, dict[Phase, float]] = {}
+    for (measurand, phase), (_, number) in chosen.items():
+        if phase is None:
+            totals[measurand] = number
+        else:
+            phased.setdefault(measurand, {})[phase] = number
+    value = totals.get
+    currents = phased.get(Measurand.CURRENT_IMPORT)
     power_w = value(Measurand.POWER_ACTIVE_IMPORT)
-    phase_powers = per_phase(Measurand.POWER_ACTIVE_IMPORT)
+    phase_powers = phased.get(Measurand.POWER_ACTIVE_IMPORT)
     if power_w is None and phase_powers:
         power_w = sum(phase_powers.values())
-    voltages = per_phase(Measurand.VOLTAGE)
+    voltages = phased.get(Measurand.VOLTAGE)
     voltage_v = value(Measurand.VOLTAGE)
     if voltage_v is None and voltages:
         voltage_v = sum(voltages.values()) / len(voltages)
