@@ -4,10 +4,16 @@ never passed on, wrong PINs refused and rate-limited, and delete refused while i
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
+from amphub.bootstrap import Container
+from amphub.entrypoints.api.app import configure_api, new_app
 from tests.integration.api.conftest import Tenant
 from tests.support.live import LiveServer
 
@@ -200,3 +206,106 @@ def test_bad_registration_names_the_field(
         response = client.post(f"/api/v1/sites/{a.site_id}/meters", json=body, headers=a.headers)
         assert response.status_code == 422, body
         assert field in ".".join(map(str, response.json()["detail"][0]["loc"]))
+
+
+def _basic(serial: str, pin: str) -> str:
+    return "Basic " + base64.b64encode(f"{serial}:{pin}".encode()).decode()
+
+
+def _push_cases(serial: str, pin: str, now: datetime) -> list[tuple[dict[str, str], bytes]]:
+    """One push of every kind of answer, in an order that leaves the meter's history alike."""
+    ok = {"authorization": _basic(serial, pin), "content-type": "application/json"}
+    wrong = "00000000" if pin != "00000000" else "11111111"
+
+    def body(value: object) -> bytes:
+        return json.dumps(value).encode()
+
+    return [
+        ({}, body(reading(now))),
+        ({"authorization": "Bearer abc"}, body(reading(now))),
+        ({"authorization": "Basic !!!"}, body(reading(now))),
+        ({"authorization": _basic(serial, wrong)}, body(reading(now))),
+        ({"authorization": _basic("AMH-ZZZZ-ZZZZ-ZZZZ-ZZZZ", pin)}, body(reading(now))),
+        (ok, body(reading(now))),
+        (ok, body(reading(now))),  # a retry: duplicate
+        (ok, body({"readings": [reading(now + timedelta(seconds=1)), reading(now, 1, 1, 1)]})),
+        (ok, b"{not json"),
+        (ok, body({"readings": []})),
+        (ok, body({**reading(now + timedelta(seconds=2)), "serial": "AMH-ZZZZ-ZZZZ-ZZZZ-ZZZZ"})),
+        (ok, body({**reading(now + timedelta(seconds=2)), "current_a": 1})),
+        (ok, body(reading(now + timedelta(seconds=3), l1=999.0))),
+        (ok, b"x" * 2_000_000),
+    ]
+
+
+def _answer(response: httpx.Response, serial: str) -> tuple[int, Any, dict[str, str]]:
+    headers = {
+        name: response.headers[name]
+        for name in ("content-type", "www-authenticate", "retry-after")
+        if name in response.headers
+    }
+    return response.status_code, json.loads(response.text.replace(serial, "SERIAL")), headers
+
+
+def test_the_lean_push_path_answers_like_the_fastapi_route(
+    server: LiveServer, client: httpx.Client, tenants: tuple[Tenant, Tenant]
+) -> None:
+    """The push is served past FastAPI's router (amphub.entrypoints.api.meter_push); the
+    route it stands in for stays declared. Every kind of answer must come out the same,
+    byte for byte in the JSON, from both."""
+    a, _ = tenants
+    lean, routed = register(client, a), register(client, a)
+    now = datetime.now(UTC) - timedelta(seconds=10)
+    lean_serial, lean_pin = str(lean["serial"]), str(lean["pin"])
+    through_lean = [
+        _answer(client.post("/api/v1/meter-readings", headers=headers, content=body), lean_serial)
+        for headers, body in _push_cases(lean_serial, lean_pin, now)
+    ]
+
+    async def through_fastapi(container: Container) -> list[tuple[int, Any, dict[str, str]]]:
+        app = new_app()
+        app.state.container = container
+        configure_api(
+            app, max_body_bytes=server.settings.max_body_bytes, meter_push_fast_path=False
+        )
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+        serial, pin = str(routed["serial"]), str(routed["pin"])
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://amphub"
+        ) as routed_client:
+            return [
+                _answer(
+                    await routed_client.post("/api/v1/meter-readings", headers=h, content=b), serial
+                )
+                for h, b in _push_cases(serial, pin, now)
+            ]
+
+    assert through_lean == server.call(through_fastapi)
+    statuses = [status for status, _, _ in through_lean]
+    assert statuses == [401, 401, 401, 401, 401, 200, 422, 422, 422, 422, 422, 422, 422, 413]
+
+
+def test_the_lean_push_path_keeps_the_rate_limit_and_leaves_other_requests_alone(
+    client: httpx.Client, tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, _ = tenants
+    meter = register(client, a)
+    serial, pin = str(meter["serial"]), str(meter["pin"])
+    wrong = "00000000" if pin != "00000000" else "11111111"
+    now = datetime.now(UTC)
+    for _ in range(10):
+        client.post("/api/v1/meter-readings", json=reading(now), auth=(serial, wrong))
+    limited = client.post("/api/v1/meter-readings", json=reading(now), auth=(serial, pin))
+    assert limited.status_code == 429
+    assert re.fullmatch(r"too many wrong PINs; retry in \d+ s", limited.json()["detail"])
+    assert int(limited.headers["retry-after"]) > 0
+    # other methods and a query string go through FastAPI as before
+    assert client.get("/api/v1/meter-readings").status_code == 405
+    other = register(client, a)
+    routed = client.post(
+        "/api/v1/meter-readings?meter_id=99999999999999999999",
+        json=reading(now),
+        auth=(str(other["serial"]), str(other["pin"])),
+    )
+    assert routed.status_code == 422
+    assert routed.json()["detail"][0]["loc"] == ["query", "meter_id"]

@@ -8,6 +8,7 @@ from amphub import __version__
 from amphub.entrypoints.api.deps import ids_in_range
 from amphub.entrypoints.api.errors import install_error_handlers
 from amphub.entrypoints.api.limits import BodySizeLimit
+from amphub.entrypoints.api.meter_push import MeterPushFastPath
 from amphub.entrypoints.api.routes import (
     audit,
     auth,
@@ -48,9 +49,13 @@ def api_router() -> APIRouter:
     return router
 
 
-def configure_api(app: FastAPI, *, max_body_bytes: int) -> None:
+def configure_api(app: FastAPI, *, max_body_bytes: int, meter_push_fast_path: bool = True) -> None:
+    """``meter_push_fast_path=False`` leaves the meters' push to FastAPI's route (tests compare
+    the two)."""
     app.include_router(api_router())
     install_error_handlers(app)
+    if meter_push_fast_path:  # added first, so inside the body size limit
+        app.add_middleware(MeterPushFastPath, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
 
 

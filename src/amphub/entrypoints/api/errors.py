@@ -29,6 +29,13 @@ def _field_error(status: int, location: str, field: str, message: str, kind: str
     )
 
 
+def too_many_attempts(error: TooManyAttempts | MeterAuthRateLimited) -> JSONResponse:
+    seconds = int(error.retry_after.total_seconds()) + 1
+    return JSONResponse(
+        status_code=429, content={"detail": str(error)}, headers={"Retry-After": str(seconds)}
+    )
+
+
 _COMMAND_STATUS: list[tuple[type[CommandError], int]] = [
     (ChargerOffline, 409),
     (CommandTimedOut, 504),
@@ -73,9 +80,5 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(TooManyAttempts)
-    @app.exception_handler(MeterAuthRateLimited)
-    async def too_many(_: Request, error: TooManyAttempts | MeterAuthRateLimited) -> JSONResponse:
-        seconds = int(error.retry_after.total_seconds()) + 1
-        return JSONResponse(
-            status_code=429, content={"detail": str(error)}, headers={"Retry-After": str(seconds)}
-        )
+    async def too_many(_: Request, error: TooManyAttempts) -> JSONResponse:
+        return too_many_attempts(error)

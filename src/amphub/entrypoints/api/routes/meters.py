@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,11 +12,13 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from amphub.application.meter_auth import MeterAuthenticationFailed
+from amphub.application.meter_auth import MeterAuthenticationFailed, MeterAuthRateLimited
 from amphub.application.metering import PayloadError, UnknownMeter, WrongTransport
 from amphub.application.site_equipment import MeterSpec, RegisteredMeter
+from amphub.bootstrap import Container
 from amphub.domain.metering import MeterStatus, MeterTransport
 from amphub.entrypoints.api.deps import ActorDep, ContainerDep, PageDep
+from amphub.entrypoints.api.errors import too_many_attempts
 from amphub.entrypoints.api.routes.auth import client_address
 from amphub.entrypoints.api.schemas import Strict
 
@@ -181,6 +184,10 @@ async def status_events(
     ]
 
 
+PUSH_PATH = "/meter-readings"
+"""Under the API prefix; ``amphub.entrypoints.api.meter_push`` serves it on a lean path."""
+
+
 def _basic(authorization: str | None) -> tuple[str, str] | None:
     if not authorization or not authorization.lower().startswith("basic "):
         return None
@@ -200,38 +207,24 @@ def _unauthorised(message: str) -> JSONResponse:
     )
 
 
-@router.post(
-    "/meter-readings",
-    summary="A meter pushes one reading or a batch (HTTP Basic: serial number and PIN)",
-    responses={
-        200: {"description": "all readings accepted"},
-        401: {"description": "wrong serial number or PIN"},
-        422: {"description": "a reading or field refused; `detail` names each one"},
-        429: {"description": "too many wrong PINs"},
-    },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
-    },
-)
-async def push_readings(
-    request: Request,
-    container: ContainerDep,
-    authorization: Annotated[str | None, Header()] = None,
+async def answer_push(
+    container: Container,
+    authorization: str | None,
+    source: str,
+    read_body: Callable[[], Awaitable[bytes]],
 ) -> JSONResponse:
-    """Body: `{"measured_at": "…Z", "currents_a": {"l1": …, "l2": …, "l3": …}, …}` or
-    `{"readings": [ … ]}` (docs/meters.md). Accepted readings of a batch are kept even when
-    others are refused."""
+    """The whole answer to a meter's push, whichever path the request came in by: the
+    credentials are checked before the body is read."""
     credentials = _basic(authorization)
     if credentials is None:
         return _unauthorised("HTTP Basic authentication with serial number and PIN required")
     try:
-        serial = await container.meter_auth.authenticate(*credentials, client_address(request))
+        serial = await container.meter_auth.authenticate(*credentials, source)
     except MeterAuthenticationFailed as error:
         return _unauthorised(str(error))
-    raw = await request.body()
+    except MeterAuthRateLimited as error:
+        return too_many_attempts(error)
+    raw = await read_body()
     try:
         result = await container.ingestion.ingest_payload(
             serial, raw, transport=MeterTransport.HTTP
@@ -261,3 +254,30 @@ async def push_readings(
         for r in result.rejected
     ]
     return JSONResponse(status_code=422, content=body)
+
+
+@router.post(
+    PUSH_PATH,
+    summary="A meter pushes one reading or a batch (HTTP Basic: serial number and PIN)",
+    responses={
+        200: {"description": "all readings accepted"},
+        401: {"description": "wrong serial number or PIN"},
+        422: {"description": "a reading or field refused; `detail` names each one"},
+        429: {"description": "too many wrong PINs"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def push_readings(
+    request: Request,
+    container: ContainerDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Body: `{"measured_at": "…Z", "currents_a": {"l1": …, "l2": …, "l3": …}, …}` or
+    `{"readings": [ … ]}` (docs/meters.md). Accepted readings of a batch are kept even when
+    others are refused."""
+    return await answer_push(container, authorization, client_address(request), request.body)
