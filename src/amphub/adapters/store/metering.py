@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -66,6 +66,13 @@ def _minute(at: datetime) -> datetime:
 _RAW = MeterReadingRow.metadata.tables[MeterReadingRow.__tablename__]
 _MINUTES = MeterMinuteRow.metadata.tables[MeterMinuteRow.__tablename__]
 _INSERT_RAW = insert(_RAW)
+_METERS = MeterRow.metadata.tables[MeterRow.__tablename__]
+_INSERT_EVENT = insert(MeterStatusEventRow.metadata.tables[MeterStatusEventRow.__tablename__])
+_UPDATE_STATUS = (
+    update(_METERS)
+    .where(_METERS.c.id == bindparam("meter"))
+    .values(status=bindparam("new_status"), status_since=bindparam("since"))
+)
 
 
 def _raw_row(item: AcceptedReading) -> dict[str, Any]:
@@ -119,24 +126,35 @@ class SqlReadingRecorder:
                 self._last_prune = newest
 
     async def record_status_events(self, events: Sequence[MeterStatusEvent]) -> None:
+        """The transitions, and each meter's status as of its last one (in order: the last
+        row of a meter's updates wins)."""
         if not events:
             return
         async with self._sessions() as session, session.begin():
-            for event in events:
-                transition = event.transition
-                session.add(
-                    MeterStatusEventRow(
-                        meter_id=event.meter_id,
-                        from_status=transition.from_status.value,
-                        to_status=transition.to_status.value,
-                        at=transition.at,
-                    )
-                )
-                await session.execute(
-                    update(MeterRow)
-                    .where(MeterRow.id == event.meter_id)
-                    .values(status=transition.to_status.value, status_since=transition.at)
-                )
+            connection = await session.connection()
+            await connection.execute(
+                _INSERT_EVENT,
+                [
+                    {
+                        "meter_id": event.meter_id,
+                        "from_status": event.transition.from_status.value,
+                        "to_status": event.transition.to_status.value,
+                        "at": event.transition.at,
+                    }
+                    for event in events
+                ],
+            )
+            await connection.execute(
+                _UPDATE_STATUS,
+                [
+                    {
+                        "meter": event.meter_id,
+                        "new_status": event.transition.to_status.value,
+                        "since": event.transition.at,
+                    }
+                    for event in events
+                ],
+            )
 
 
 def _minute_aggregates(readings: Sequence[AcceptedReading]) -> list[dict[str, Any]]:
