@@ -36,6 +36,7 @@ MAX_PAYLOAD_BYTES = 512 * 1024
 _MAX_TIMESTAMP_CHARS = 64
 
 _PHASE_KEYS = ("l1", "l2", "l3")
+_PHASE_KEY_SET = frozenset(_PHASE_KEYS)
 _READING_KEYS = frozenset(
     {
         "measured_at",
@@ -47,6 +48,7 @@ _READING_KEYS = frozenset(
         "energy_export_wh",
     }
 )
+_READING_KEYS_WITH_SERIAL = _READING_KEYS | {"serial"}
 
 
 class PayloadError(Exception):
@@ -118,9 +120,9 @@ def _optional_serial(document: Mapping[str, object]) -> str | None:
 def _reading(item: object, index: int | None, *, allow_serial: bool) -> MeterReading:
     if not isinstance(item, dict):
         raise PayloadError(field_path(index, ""), "expected a reading object")
-    allowed = _READING_KEYS | {"serial"} if allow_serial else _READING_KEYS
-    unknown = sorted(key for key in item if key not in allowed)
-    if unknown:
+    allowed = _READING_KEYS_WITH_SERIAL if allow_serial else _READING_KEYS
+    if not item.keys() <= allowed:
+        unknown = sorted(key for key in item if key not in allowed)
         raise PayloadError(field_path(index, unknown[0]), "unknown field")
     measured_at = _timestamp(item.get("measured_at"), index)
     currents = item.get("currents_a")
@@ -170,11 +172,14 @@ def _timestamp(value: object, index: int | None) -> datetime:
 def _phases(value: object, index: int | None, name: str) -> tuple[float, float, float]:
     if not isinstance(value, dict):
         raise PayloadError(field_path(index, name), 'expected {"l1": …, "l2": …, "l3": …}')
-    unknown = sorted(key for key in value if key not in _PHASE_KEYS)
-    if unknown:
+    if not value.keys() <= _PHASE_KEY_SET:
+        unknown = sorted(key for key in value if key not in _PHASE_KEY_SET)
         raise PayloadError(
             field_path(index, f"{name}.{unknown[0]}"), "unknown phase (use l1, l2, l3)"
         )
+    l1, l2, l3 = value.get("l1"), value.get("l2"), value.get("l3")
+    if type(l1) is float and type(l2) is float and type(l3) is float:
+        return l1, l2, l3  # the usual case; anything else is checked one by one below
     numbers = []
     for key in _PHASE_KEYS:
         where = f"{name}.{key}"

@@ -39,6 +39,10 @@ class PhasePowers:
 
 
 _PHASE_KEYS = ("l1", "l2", "l3")
+# built once: every reading of every meter goes through numeric_fields
+_CURRENT_FIELDS = tuple(f"currents_a.{key}" for key in _PHASE_KEYS)
+_VOLTAGE_FIELDS = tuple(f"voltages_v.{key}" for key in _PHASE_KEYS)
+_POWER_FIELDS = tuple(f"power_w_per_phase.{key}" for key in _PHASE_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +84,13 @@ class MeterReading:
 
     def numeric_fields(self) -> Iterator[tuple[str, float]]:
         """Each measured number with the field name a meter uses for it."""
-        for key, value in zip(_PHASE_KEYS, self.currents_a.as_tuple(), strict=True):
-            yield f"currents_a.{key}", value
+        yield from zip(_CURRENT_FIELDS, self.currents_a.as_tuple(), strict=True)
         if self.voltages_v is not None:
-            for key, value in zip(_PHASE_KEYS, self.voltages_v.as_tuple(), strict=True):
-                yield f"voltages_v.{key}", value
+            yield from zip(_VOLTAGE_FIELDS, self.voltages_v.as_tuple(), strict=True)
         if self.power_w is not None:
             yield "power_w", self.power_w
         if self.power_w_per_phase is not None:
-            for key, value in zip(_PHASE_KEYS, self.power_w_per_phase.as_tuple(), strict=True):
-                yield f"power_w_per_phase.{key}", value
+            yield from zip(_POWER_FIELDS, self.power_w_per_phase.as_tuple(), strict=True)
         if self.energy_import_wh is not None:
             yield "energy_import_wh", self.energy_import_wh
         if self.energy_export_wh is not None:
