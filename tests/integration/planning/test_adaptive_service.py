@@ -22,6 +22,7 @@ from amphub.application.planning.configuration import TariffSpec
 from amphub.application.planning.service import AdaptiveCharging
 from amphub.application.uow import Page, Visibility
 from amphub.domain.balancing.model import ConnectorKey
+from amphub.domain.charging import MeterReading
 from amphub.domain.errors import Conflict, Forbidden, NotFound
 from amphub.domain.group_config import GroupLayout, GroupSettingsSpec
 from amphub.domain.planning.needs import NeedDefault, SessionNeed
@@ -29,6 +30,7 @@ from amphub.domain.planning.plan import PlanStatus
 from amphub.domain.planning.schedule import WeeklyWindow
 from amphub.domain.roles import Membership, Role
 from amphub.domain.tenancy import ChargePointSpec, ConnectorSpec, SiteSpec
+from amphub.domain.units import PhaseCurrents
 from tests.integration.planning.price_server import HOURLY
 from tests.support.waiting import eventually
 
@@ -242,5 +244,43 @@ async def test_session_start_stop_and_new_prices_re_plan_by_themselves(world: Wo
         await eventually(lambda: planner.group_plan(world.group_id) is not before)
         replanned = planner.group_plan(world.group_id)
         assert replanned is not None and replanned.at == world.clock.at
+    finally:
+        await planner.stop()
+
+
+async def test_a_car_that_takes_less_than_offered_is_planned_as_it_charges(world: World) -> None:
+    """A single-phase car drawing 10 A of the 16 A its three-phase charger offers: the plan
+    was made for 16 A on three phases; the readings re-plan it for what the car takes."""
+    planner = world.adaptive.planner
+    await world.adaptive.configuration.set_session_need(
+        SYSTEM, world.charge_point_id, 1, SessionNeed(NOW + timedelta(hours=10), 8_000)
+    )
+    await planner.start()
+    try:
+        first = planner.group_plan(world.group_id)
+        assert first is not None
+        assert (first.plans[world.key].session.phases, first.plans[world.key].session.max_a) == (
+            3,
+            16.0,
+        )
+
+        def planned_as() -> tuple[int, float] | None:
+            plan = planner.group_plan(world.group_id)
+            session = None if plan is None else plan.plans[world.key].session
+            return None if session is None else (session.phases, session.max_a)
+
+        for k in range(7):  # 30 s of readings, every 5 s
+            reading = MeterReading(
+                NOW + timedelta(seconds=5 * k), current_a=PhaseCurrents(10.0, 0.0, 0.0),
+                offered_a=16.0,
+            )  # fmt: skip
+            assert world.live.apply_reading(world.charge_point_id, 1, reading)
+            if k == 0:  # one phase in use: re-planned on one phase at once
+                await eventually(lambda: planned_as() == (1, 16.0))
+        await eventually(lambda: planned_as() == (1, 10.0))
+        plan = planner.group_plan(world.group_id)
+        assert plan is not None
+        assert plan.plans[world.key].planned_kwh == pytest.approx(8.0, abs=0.01)
+        assert max(plan.plans[world.key].caps_a) <= 10.0
     finally:
         await planner.stop()

@@ -1,6 +1,7 @@
 """The price planner of each group: one joint LP over the group's planned sessions, re-run
-when prices arrive, a session starts or stops, a need changes, and every quarter hour (to
-fold in what was actually delivered). Its plans reach the balancer as per-connector caps
+when prices arrive, a session starts or stops, a need changes, the readings show that a car
+takes less than its connector offers (a lower maximum, one phase), and every quarter hour
+(to fold in what was actually delivered). Its plans reach the balancer as per-connector caps
 (:meth:`PricePlanner.caps`, from memory).
 
 What is planned: a running session (a transaction on a connector of a cloud-managed group)
@@ -43,6 +44,7 @@ from amphub.domain.planning.problem import (
 )
 from amphub.domain.planning.schedule import Schedule
 from amphub.domain.planning.tariffs import SlotGrid, slot_prices
+from amphub.domain.planning.vehicle import SeenVehicle
 from amphub.domain.planning.warm_start import WarmStart
 from amphub.domain.roles import Action, Scope
 from amphub.domain.units import PhaseCurrents
@@ -108,6 +110,8 @@ class PricePlanner:
         self._plans: dict[int, GroupPlan] = {}
         self._solved: dict[int, _Solved] = {}
         self._group_of: dict[int, int] = {}
+        self._seen: dict[ConnectorKey, tuple[int, SeenVehicle]] = {}
+        """Per connector: its transaction and what its readings showed of the car."""
         self._zone_of: dict[int, str] = {}
         self._site_of: dict[int, int] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -215,6 +219,34 @@ class PricePlanner:
             group_id = self._group_of.get(event.charge_point_id)
             if group_id is not None:
                 self.request(group_id)
+        elif event.kind is LiveEventKind.METER and event.connector_id is not None:
+            self._observe(event.charge_point_id, event.connector_id)
+
+    def _observe(self, charge_point_id: int, connector_id: int) -> None:
+        """Fold a reading into what is known of the car on the connector; re-plan when that
+        changes what the plan assumed of it (see :mod:`amphub.domain.planning.vehicle`)."""
+        group_id = self._group_of.get(charge_point_id)
+        connector = self._live.connector(charge_point_id, connector_id)
+        if (
+            group_id is None
+            or connector is None
+            or connector.transaction_id is None
+            or connector.current_a is None
+            or connector.measured_at is None
+        ):
+            return
+        key = ConnectorKey(str(charge_point_id), connector_id)
+        before = self._seen_vehicle(key, connector.transaction_id)
+        after = before.observe(connector.current_a, connector.offered_a, connector.measured_at)
+        if after is before:
+            return
+        self._seen[key] = (connector.transaction_id, after)
+        if after.changes_plan(before) and group_id in self._plans:
+            self.request(group_id)
+
+    def _seen_vehicle(self, key: ConnectorKey, transaction_id: int) -> SeenVehicle:
+        known = self._seen.get(key)
+        return known[1] if known is not None and known[0] == transaction_id else SeenVehicle()
 
     def prices_changed(self, zone: str) -> None:
         for group_id, group_zone in list(self._zone_of.items()):
@@ -296,8 +328,10 @@ class PricePlanner:
             delivered = 0.0
             if connector.energy_wh is not None and record.meter_start_wh is not None:
                 delivered = max(0.0, connector.energy_wh - record.meter_start_wh)
+            seen = self._seen_vehicle(config.key, record.transaction_id)
+            phases, max_a = seen.limits(config.phases, config.min_a, config.max_a)
             session = SessionToPlan(
-                config.key, config.phases, config.min_a, config.max_a, now, need.departure,
+                config.key, phases, config.min_a, max_a, now, need.departure,
                 max(0.0, need.energy_wh - delivered),
             )  # fmt: skip
             found.append(_Running(config.key, session, need.charge_now))
