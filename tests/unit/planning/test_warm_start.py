@@ -171,3 +171,13 @@ def test_a_warm_start_must_name_each_earlier_car_once() -> None:
         WarmStart(first, basis, (2, -1))
     with pytest.raises(InvalidValue):
         carry(WarmStart(first, basis, (0,)), first, columns(first))
+
+
+def test_a_re_plan_after_the_last_car_left_is_empty_and_optimal() -> None:
+    configs, g = site(2, 1)
+    sessions = sessions_of(configs, 1)
+    first = problem_of(sessions, g, SlotGrid(T0, 8), [0.1] * 8)
+    before = HighsSolver().solve(first)
+    empty = problem_of([], g, SlotGrid(T0 + STEP, 7), [0.1] * 7)
+    solution = HighsSolver().solve(empty, warm(first, before.basis, [s.key for s in sessions], []))
+    assert solution.optimal and list(solution.currents_a) == [] and solution.objective == 0.0

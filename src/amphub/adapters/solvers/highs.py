@@ -390,6 +390,8 @@ class HighsSolver:
         """The optimum of ``problem``; from ``warm_start``'s basis where it carries over."""
         began = time.perf_counter()
         n_sessions = problem.n_sessions
+        if not n_sessions:
+            return Solution((), (), 0.0, optimal=True, message="no session to plan")
         cols = columns(problem)
         blocks = split(problem) if n_sessions >= self._decompose_from else None
         if blocks is not None:
