@@ -1,9 +1,12 @@
 """The algorithms under comparison, each as a policy over :mod:`quality_model`'s site:
 
-- **amphub**: its pure allocator ``amphub.domain.balancing.allocate`` (the function the
-  balancing controller calls every cycle), fed the same event stream every 5 s (its
-  controller's cycle) with its memory carried over, the meter reading the building, the
+- **amphub balancer alone**: its pure allocator ``amphub.domain.balancing.allocate`` (the
+  function the balancing controller calls every cycle), fed the same event stream every 5 s
+  (its controller's cycle) with its memory carried over, the meter reading the building, the
   group's dynamic buffer, and each car's current as measured in the previous 5 s.
+- **amphub balancer + planner**: the same, with the price planner's caps as the controller
+  hands them to ``allocate`` (external caps); the planner's core is run as the application
+  runs it, with every session's departure and need known (quality_planner.py).
 - **acnportal 0.3.3** (installed from PyPI): ``UncontrolledCharging``, ``RoundRobin``
   (first-come order), and ``SortedSchedulingAlgo`` with ``first_come_first_served``
   (FCFS), ``earliest_deadline_first`` (EDF) and ``least_laxity_first`` (LLF), run
@@ -18,7 +21,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -50,15 +53,20 @@ from amphub.domain.balancing import (
 )
 from amphub.domain.units import PhaseCurrents
 from quality_model import Policy, Session, Site, State
+from quality_planner import PlanCaps
 
 VOLTAGE_V = 230.0
 
 
 class AmphubPolicy:
     """``reserve_suspended=False`` is a what-if, not amphub: cars that are full (OCPP
-    SuspendedEV) are reported as absent, so no minimum is kept for them."""
+    SuspendedEV) are reported as absent, so no minimum is kept for them. ``planned``: the
+    price planner's caps (quality_planner.py) reach the allocator as the controller hands
+    them over, as external caps."""
 
-    def __init__(self, site: Site, *, reserve_suspended: bool = True) -> None:
+    def __init__(
+        self, site: Site, *, reserve_suspended: bool = True, planned: bool = False
+    ) -> None:
         self.reserve_suspended = reserve_suspended
         connectors = tuple(
             ConnectorConfig(
@@ -80,6 +88,9 @@ class AmphubPolicy:
             ),
         )
         self.memory = BalancerMemory()
+        self.plan_caps = PlanCaps(site, self.group) if planned else None
+        self.offered_a: Mapping[ConnectorKey, float] = {}
+        """Each connector's limit of the last cycle: what its charger offers the car now."""
 
     def __call__(self, site: Site, state: State, plugged: Sequence[Session]) -> dict[str, float]:
         now = site.start + timedelta(seconds=state.time_s)
@@ -92,15 +103,20 @@ class AmphubPolicy:
             draw = state.last_draw_a.get(s.session_id, 0.0)
             used = min(s.car_phases, evses[s.station_id].phases)
             measured = PhaseCurrents(*(draw if i < used else 0.0 for i in range(3)))
+            key = ConnectorKey(s.station_id, 1)
+            if self.plan_caps is not None and key in self.offered_a:
+                self.plan_caps.observe(s.session_id, measured, self.offered_a[key], now)
             since = site.start + timedelta(seconds=state.since_s[s.session_id])
-            live[ConnectorKey(s.station_id, 1)] = ConnectorLive(
+            live[key] = ConnectorLive(
                 state=VehicleState.CHARGING if wants else VehicleState.SUSPENDED_EV,
                 state_since=since,
                 measured=measured,
             )
         meter = MeterSnapshot(PhaseCurrents(*site.building_a[state.t]), now)
-        allocation = allocate(self.group, BalancingInput(meter, live), self.memory, now)
+        caps = {} if self.plan_caps is None else self.plan_caps(site, state, plugged, now)
+        allocation = allocate(self.group, BalancingInput(meter, live, caps), self.memory, now)
         self.memory = allocation.memory
+        self.offered_a = allocation.limits_a
         return {key.charge_point_id: limit for key, limit in allocation.limits_a.items()}
 
 
@@ -179,6 +195,7 @@ class AcnPolicy:
         return {station: float(rates[0]) for station, rates in schedule.items()}
 
 
+PLANNED = "amphub balancer + planner (departures and needs known)"
 AMPHUB_CYCLE_S = 5.0
 """amphub's controller cycle (``balancing_cycle_s``): its damping and on/off times are
 real-time rules, so it is asked at its own pace, with each car's current as measured."""
@@ -189,7 +206,8 @@ def policies(site: Site) -> dict[str, tuple[Policy, int]]:
     period."""
     substeps = max(int(site.period_s // AMPHUB_CYCLE_S), 1)
     return {
-        "amphub": (AmphubPolicy(site), substeps),
+        "amphub balancer alone": (AmphubPolicy(site), substeps),
+        PLANNED: (AmphubPolicy(site, planned=True), substeps),
         "amphub, full cars not reserved (what-if)": (
             AmphubPolicy(site, reserve_suspended=False),
             substeps,
