@@ -59,6 +59,20 @@ def login(client: httpx.Client, email: str, password: str = PASSWORD) -> str:
     return token
 
 
+def add_team_member(
+    server: LiveServer, client: httpx.Client, tenant: Tenant, email: str
+) -> tuple[int, dict[str, str]]:
+    """A new user made Team Member of the tenant's team: their id and auth headers."""
+    user_id = create_user(server, email)
+    response = client.put(
+        f"/api/v1/operators/{tenant.operator_id}/members",
+        json={"user_id": user_id, "team_id": tenant.team_id, "role": "team_member"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 204, response.text
+    return user_id, {"Authorization": f"Bearer {login(client, email)}"}
+
+
 def site_body(name: str) -> dict[str, object]:
     return {
         "name": name,

@@ -8,7 +8,7 @@ import httpx
 
 from tests.support.live import LiveServer
 
-from .conftest import Tenant, create_user, login, record_unknown_stop
+from .conftest import Tenant, add_team_member, record_unknown_stop
 
 
 def stops_url(charge_point_id: int) -> str:
@@ -72,14 +72,7 @@ def test_a_team_member_reads_but_may_not_resolve(
     server: LiveServer, client: httpx.Client, tenants: tuple[Tenant, Tenant]
 ) -> None:
     a, _ = tenants
-    member_id = create_user(server, "quarantine-member@example.com")
-    granted = client.put(
-        f"/api/v1/operators/{a.operator_id}/members",
-        json={"user_id": member_id, "team_id": a.team_id, "role": "team_member"},
-        headers=a.headers,
-    )
-    assert granted.status_code == 204, granted.text
-    member = {"Authorization": f"Bearer {login(client, 'quarantine-member@example.com')}"}
+    _, member = add_team_member(server, client, a, "quarantine-member@example.com")
     assert client.get(stops_url(a.charge_point_id), headers=member).status_code == 200
     url = f"{stops_url(a.charge_point_id)}/{a.stop_id}/resolve"
     assert client.post(url, json={"note": "mine now"}, headers=member).status_code == 403

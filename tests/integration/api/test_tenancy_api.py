@@ -9,9 +9,9 @@ import pytest
 from tests.integration.api.conftest import (
     PASSWORD,
     Tenant,
+    add_team_member,
     charge_point_body,
     create_user,
-    login,
     site_body,
 )
 from tests.support.live import LiveServer
@@ -88,14 +88,7 @@ def test_roles_are_checked_on_the_object(
     server: LiveServer, client: httpx.Client, tenants: tuple[Tenant, Tenant]
 ) -> None:
     a, _ = tenants
-    member_id = create_user(server, "member@example.com")
-    response = client.put(
-        f"/api/v1/operators/{a.operator_id}/members",
-        json={"user_id": member_id, "team_id": a.team_id, "role": "team_member"},
-        headers=a.headers,
-    )
-    assert response.status_code == 204, response.text
-    member = {"Authorization": f"Bearer {login(client, 'member@example.com')}"}
+    member_id, member = add_team_member(server, client, a, "member@example.com")
 
     # A Team Member reads the team's things ...
     assert client.get(f"/api/v1/sites/{a.site_id}", headers=member).status_code == 200
