@@ -25,7 +25,7 @@ import pytest
 from ocpp.v16 import call as call16
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.portal import BackgroundLoop, Portal, api_client, chromium, portal
+from tests.e2e.portal import BackgroundLoop, Portal, api_client, portal
 from tests.e2e.test_balancing_e2e import Site, chargers, iso
 from tests.integration.api.conftest import Tenant, charge_point_body, create_user, site_body
 from tests.integration.ocpp.chargers import Charger16
@@ -41,13 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     settings = make_settings(database, balancing_cycle_s=0.5, balancing_lapse_s=10)
     with live_server(settings) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser(server: LiveServer) -> Iterator[Browser]:
-    """After the server: Playwright's loop in this thread would refuse its migration."""
-    with chromium() as launched:
-        yield launched
 
 
 @dataclass

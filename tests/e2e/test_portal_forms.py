@@ -13,11 +13,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
-from tests.e2e.portal import Portal, chromium, portal
-from tests.integration.api.conftest import Tenant, create_user, make_tenant
+from tests.e2e.portal import Portal, portal
+from tests.integration.api.conftest import Tenant, create_user
 from tests.support.live import LiveServer, live_server, make_settings
 
 pytestmark = pytest.mark.browser
+TENANT = "F"
 
 
 @pytest.fixture(scope="module")
@@ -25,30 +26,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     database = Path(tmp_path_factory.mktemp("portal-forms")) / "amphub.sqlite3"
     with live_server(make_settings(database)) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def client(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=30) as http:
-        yield http
-
-
-@pytest.fixture(scope="module")
-def tenant(server: LiveServer, client: httpx.Client) -> Tenant:
-    return make_tenant(server, client, "F")
-
-
-@pytest.fixture(scope="module")
-def browser(server: LiveServer) -> Iterator[Browser]:
-    """After the server: Playwright's loop in this thread would refuse its migration."""
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture(scope="module")
-def admin_tab(browser: Browser, server: LiveServer, tenant: Tenant) -> Iterator[Portal]:
-    with portal(browser, server, tenant.email) as tab:
-        yield tab
 
 
 @pytest.fixture

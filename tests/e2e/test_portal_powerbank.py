@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.portal import api_client, chromium, portal
+from tests.e2e.portal import api_client, portal
 from tests.integration.api.conftest import create_user
 from tests.support.live import LiveServer, live_server, make_settings
 
@@ -25,12 +25,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     database = Path(tmp_path_factory.mktemp("portal-powerbank")) / "amphub.sqlite3"
     with live_server(make_settings(database)) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser(server: LiveServer) -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @dataclass
