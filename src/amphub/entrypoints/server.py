@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
+import threading
 from collections.abc import Awaitable, Callable
+from types import FrameType
+from typing import Any
 
 import uvicorn
 
 from amphub.application.ports import Clock
 from amphub.bootstrap import Container, build
+from amphub.entrypoints.api.app import API_PREFIX
+from amphub.entrypoints.api.meter_push import unlog_successful_pushes
 from amphub.entrypoints.app import create_app
 from amphub.settings import Settings
 
@@ -39,7 +45,9 @@ async def serve(
         ssl_keyfile=str(settings.ssl_key) if settings.ssl_key else None,
         lifespan="off",
     )
+    unlog_successful_pushes(API_PREFIX)  # after uvicorn.Config: it sets up uvicorn's loggers
     server = uvicorn.Server(config)
+    sigterm = _SigtermAfterClose(server)
     try:
         http = asyncio.create_task(server.serve(sockets=sockets), name="http")
         while not server.started and not http.done():  # noqa: ASYNC110 - uvicorn has no event
@@ -49,6 +57,46 @@ async def serve(
         await http
     finally:
         await container.close()
+        sigterm.release()
+
+
+class _SigtermAfterClose:
+    """Holds SIGTERM back until the container is closed.
+
+    uvicorn catches SIGTERM to stop serving and then raises it again for the handler that was
+    there before. Python's default handler ends the process on the spot, before ``serve``
+    closes the container, so the meter readings and charger meter values still queued for
+    the database were lost on every ``kill`` (SIGINT is spared: ``asyncio.Runner`` turns it
+    into a cancellation). This handler takes the default's place while amphub serves: it
+    notes the signal (and stops uvicorn, should the signal beat uvicorn's own handler), and
+    ``release`` raises it again for the default once the container is closed. A second
+    SIGTERM does not wait. Only the main thread can handle signals; elsewhere it does nothing.
+    """
+
+    def __init__(self, server: uvicorn.Server) -> None:
+        self._server = server
+        self._caught = False
+        self._previous: Any = signal.SIG_DFL
+        self._installed = threading.current_thread() is threading.main_thread()
+        if self._installed:
+            previous = signal.signal(signal.SIGTERM, self._note)
+            # None: a handler not set from Python; the default is the nearest we can restore
+            self._previous = signal.SIG_DFL if previous is None else previous
+
+    def _note(self, _signum: int, _frame: FrameType | None) -> None:
+        if self._caught:
+            self.release()
+            return
+        self._caught = True
+        self._server.should_exit = True
+
+    def release(self) -> None:
+        if not self._installed:
+            return
+        self._installed = False
+        signal.signal(signal.SIGTERM, self._previous)
+        if self._caught:
+            signal.raise_signal(signal.SIGTERM)
 
 
 def event_loop_runner() -> asyncio.Runner:

@@ -16,6 +16,8 @@ sends none.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from amphub.bootstrap import Container
@@ -69,3 +71,33 @@ class MeterPushFastPath:
         except _Disconnected:
             return
         await response(scope, receive, send)
+
+
+class _SuccessfulPushes(logging.Filter):
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn's access line: (client, method, path with query, HTTP version, status)
+        args = record.args
+        return not (
+            isinstance(args, tuple)
+            and len(args) == 5
+            and args[4] == 200
+            and args[2] == self.path
+            and args[1] == "POST"
+        )
+
+
+def unlog_successful_pushes(prefix: str) -> None:
+    """Keep the pushes answered with 200 out of uvicorn's access log (refused ones stay).
+
+    One line per meter and second would drown everything else in the log, and writing it
+    cost about 40 % of the pushes one process takes per second (bench/RESULTS.md). Whether
+    a meter is sending shows in its status and last reading, and in the ingestion counters.
+    Idempotent: every server started in the process calls it.
+    """
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, _SuccessfulPushes) for existing in access_log.filters):
+        access_log.addFilter(_SuccessfulPushes(prefix + PUSH_PATH))
