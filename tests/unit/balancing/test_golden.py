@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import random
 import sys
@@ -48,6 +49,7 @@ from amphub.domain.units import PhaseCurrents, PhaseRotation
 from tests.unit.balancing.builders import T0
 
 GOLDEN = Path(__file__).with_name("golden_allocations.json")
+allocate_module = importlib.import_module("amphub.domain.balancing.allocate")
 
 SETTINGS = {
     "default": BalancerSettings(),
@@ -307,11 +309,23 @@ def _recorded() -> dict[str, str]:
     return recorded
 
 
-@pytest.mark.parametrize(("name", "seed"), list(scenarios()), ids=lambda v: str(v))
-def test_allocations_match_the_recorded_ones(name: str, seed: int) -> None:
+def _cases() -> list[tuple[str, int, str]]:
+    """Every scenario as dispatched (small groups scalar, large ones vectorised), and the
+    small ones again on the vectorised path."""
+    cases = [(name, seed, "as dispatched") for name, seed in scenarios()]
+    cases += [(n, s, "vectorized") for n, s in scenarios() if not n.startswith("panels10000")]
+    return cases
+
+
+@pytest.mark.parametrize(("name", "seed", "path"), _cases(), ids=lambda v: str(v))
+def test_allocations_match_the_recorded_ones(
+    name: str, seed: int, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if path == "vectorized":
+        monkeypatch.setattr(allocate_module, "VECTORIZED_FROM", 0)
     expected = _recorded()[f"{name}/{seed}"]
     assert compute(name, seed) == expected, (
-        f"scenario {name}/{seed} decides differently from the recorded implementation"
+        f"scenario {name}/{seed} decides differently from the recorded implementation ({path})"
     )
 
 

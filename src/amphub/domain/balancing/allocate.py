@@ -34,10 +34,15 @@ from amphub.domain.balancing.index import GroupIndex, constraint_loads
 from amphub.domain.balancing.model import BalancingGroup, BalancingInput, ConnectorKey
 from amphub.domain.balancing.rotation import Pause, select_running
 from amphub.domain.balancing.settings import BalancerSettings
+from amphub.domain.balancing.vectorized.cycle import allocate_vectorized
 from amphub.domain.balancing.waterfill import fill
 from amphub.domain.units import PHASES, Phase
 
 DEFAULT_SETTINGS = BalancerSettings()
+VECTORIZED_FROM = 2_000
+"""Groups with this many connectors or more run the vectorised allocator
+(``vectorized/``, the same decisions): below it, numpy's cost per call outweighs what
+it saves."""
 _HOLD_EPSILON_A = 1e-9
 
 
@@ -49,6 +54,19 @@ def allocate(
     settings: BalancerSettings = DEFAULT_SETTINGS,
 ) -> Allocation:
     """Limits for every connector of ``group``; pass the result's ``memory`` to the next call."""
+    if len(group.index.keys) >= VECTORIZED_FROM:
+        return allocate_vectorized(group, snapshot, memory, now, settings)
+    return allocate_scalar(group, snapshot, memory, now, settings)
+
+
+def allocate_scalar(
+    group: BalancingGroup,
+    snapshot: BalancingInput,
+    memory: BalancerMemory,
+    now: datetime,
+    settings: BalancerSettings = DEFAULT_SETTINGS,
+) -> Allocation:
+    """``allocate`` in plain Python: the reference the vectorised path must match."""
     index = group.index
     available, room = available_and_room(group, snapshot, now)
     start = ceilings(index, snapshot, memory, now, settings)

@@ -6,9 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from amphub.domain.balancing.model import ConnectorKey
 from amphub.domain.units import Phase, PhaseCurrents
+
+if TYPE_CHECKING:
+    from amphub.domain.balancing.vectorized.cycle import Carried
 
 
 class Binding(StrEnum):
@@ -88,6 +92,10 @@ class BalancerMemory:
     connectors: Mapping[ConnectorKey, ConnectorMemory] = field(default_factory=dict)
     decisions: Mapping[ConnectorKey, ConnectorDecision] = field(default_factory=dict)
     """The previous cycle's decisions: their ``limit_a`` are the last intended limits."""
+    carried: Carried | None = field(default=None, init=False, repr=False, compare=False)
+    """The same memory as arrays, for the vectorised allocator of the group that made it
+    (saves reading 10,000 mappings back every cycle). Not part of the value: absent in a
+    memory built or replaced by hand, and then rebuilt from the mappings."""
 
     def limit_a(self, key: ConnectorKey) -> float:
         decision = self.decisions.get(key)

@@ -27,7 +27,7 @@ from amphub.domain.balancing.index import GroupIndex
 INF = math.inf
 _EMPTY: list[float] = []
 """Shared stand-in for a slot without connectors (never mutated: replaced on first use)."""
-_SCAN_BELOW = 48
+SCAN_BELOW = 48
 """Lists shorter than this are solved by a linear scan, longer ones by bisection."""
 
 _Lists = tuple[list[float], list[float], list[float], list[float]]
@@ -301,7 +301,7 @@ def _level(low: list[float], high: list[float], const: float, room: float) -> fl
     if const > room:
         # Even the floors do not fit (only through rounding upstream): stay at the floors.
         return low[0]
-    if m < _SCAN_BELOW:
+    if m < SCAN_BELOW:
         return _scan(low, high, const, room)
     sum_low = list(accumulate(low, initial=0.0))
     sum_high = list(accumulate(high, initial=0.0))

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from amphub.domain.balancing.index import GroupIndex, build_index
+from amphub.domain.balancing.vectorized.arrays import IndexArrays, build_arrays
 from amphub.domain.errors import InvalidValue
 from amphub.domain.units import PhaseCurrents, PhaseRotation
 
@@ -109,9 +110,13 @@ class BalancingGroup:
     root: GroupNode
     settings: GroupSettings
     index: GroupIndex = field(init=False, repr=False, compare=False)
+    arrays: IndexArrays = field(init=False, repr=False, compare=False)
+    """The index as numpy arrays, for the vectorised allocator of large groups."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "index", build_index(self.root))
+        index = build_index(self.root)
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "arrays", build_arrays(index))
 
     @property
     def connectors(self) -> tuple[ConnectorConfig, ...]:

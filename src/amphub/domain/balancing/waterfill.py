@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from amphub.domain.balancing.index import GroupIndex, constraint_loads
 from amphub.domain.balancing.levels import Pass, solve_levels
 
-_PINNING_PASSES = 4
-_REFINING_PASSES = 3
-_ROOM_EPSILON_A = 1e-6
+PINNING_PASSES = 4
+REFINING_PASSES = 3
+ROOM_EPSILON_A = 1e-6
 
 
 def fill(
@@ -45,7 +45,7 @@ def fill(
     tops = list(ceilings)
     pinned_by: dict[int, int] = {}
     result = solve_levels(index, members, shares, tops, room)
-    for _ in range(_PINNING_PASSES - 1):
+    for _ in range(PINNING_PASSES - 1):
         if result.gain <= min_gain_a:
             break
         dirty = _pin(index, members, shares, tops, result, pinned_by)
@@ -69,7 +69,7 @@ def fill(
                 stopped[i] = pinned_by[i]
 
     gain = result.gain
-    for _ in range(_REFINING_PASSES):
+    for _ in range(REFINING_PASSES):
         if gain <= min_gain_a:
             break
         free, free_room = _free_to_rise(index, members, shares, ceilings, room)
@@ -146,9 +146,9 @@ def _free_to_rise(
     blocked = [False] * (4 * index.node_count)
     for n in range(index.node_count):
         j = 3 * n
-        f1 = room[j] - loads[j] <= _ROOM_EPSILON_A
-        f2 = room[j + 1] - loads[j + 1] <= _ROOM_EPSILON_A
-        f3 = room[j + 2] - loads[j + 2] <= _ROOM_EPSILON_A
+        f1 = room[j] - loads[j] <= ROOM_EPSILON_A
+        f2 = room[j + 1] - loads[j + 1] <= ROOM_EPSILON_A
+        f3 = room[j + 2] - loads[j + 2] <= ROOM_EPSILON_A
         base = 4 * n
         if n:
             up = 4 * parent[n]

@@ -1,0 +1,628 @@
+"""``allocate`` for large groups: the scalar allocator's steps over numpy arrays.
+
+Each step mirrors its scalar counterpart (``ceilings``, ``rotation``, ``waterfill``,
+``allocate``): same comparisons, same floats, same tie-breaks, so that both decide the same
+(``tests/unit/balancing/test_vectorized.py`` runs both on random groups). What is new:
+
+- times are compared as integer microseconds since the epoch (exact, as the datetimes are);
+- the previous cycle's memory comes back as arrays (``Carried``, kept inside the
+  ``BalancerMemory`` this function returns) instead of 10,000 mapping look-ups;
+- decisions, memories and the mappings handed out are copied from the previous cycle and
+  only the connectors whose values changed are rebuilt.
+
+The few steps that are sequential by nature (the admission order of a crowded constraint,
+the small cuts kept under the threshold) run in Python over the connectors concerned only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import compress
+from operator import attrgetter
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from amphub.domain.balancing.available import available_and_room
+from amphub.domain.balancing.decision import (
+    FORGOTTEN,
+    NO_VEHICLE,
+    Allocation,
+    AvailableCurrents,
+    BalancerMemory,
+    Binding,
+    ConnectorDecision,
+    ConnectorMemory,
+)
+from amphub.domain.balancing.index import GroupIndex
+from amphub.domain.balancing.model import (
+    BalancingGroup,
+    BalancingInput,
+    ConnectorKey,
+    ConnectorLive,
+    VehicleState,
+)
+from amphub.domain.balancing.settings import BalancerSettings
+from amphub.domain.balancing.vectorized.arrays import (
+    BoolArray,
+    FloatArray,
+    IndexArrays,
+    IntArray,
+    constraint_loads,
+    on_paths,
+)
+from amphub.domain.balancing.vectorized.fill import Passes, PassKey, share
+from amphub.domain.balancing.vectorized.levels import Solved
+from amphub.domain.units import PHASES
+
+Int8Array = npt.NDArray[np.int8]
+BINDINGS: tuple[Binding, ...] = tuple(Binding)
+CODE = {binding: code for code, binding in enumerate(BINDINGS)}
+NO_TIME = int(np.iinfo(np.int64).min)
+"""A time that is None."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_STATE = {VehicleState.IDLE: 0, VehicleState.CHARGING: 1, VehicleState.SUSPENDED_EV: 2}
+_CHARGING = 1
+_SUSPENDED = 2
+_FIT_EPSILON_A = 1e-9
+_HOLD_EPSILON_A = 1e-9
+_FROM_NOW = 1
+_FROM_BASE = 2
+"""Where a remembered time comes from: 0 none, now, or the connector's previous memory."""
+
+_T = TypeVar("_T")
+_state_of = attrgetter("state")
+_measured_of = attrgetter("measured")
+_l1_of = attrgetter("l1_a")
+_l2_of = attrgetter("l2_a")
+_l3_of = attrgetter("l3_a")
+
+
+def micros(moment: datetime | None) -> int:
+    """Microseconds since the epoch, exactly (``NO_TIME`` for None)."""
+    if moment is None:
+        return NO_TIME
+    delta = moment - (_EPOCH if moment.tzinfo is not None else _NAIVE_EPOCH)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Carried:
+    """A cycle's result as arrays, for the next cycle of the same group (same index)."""
+
+    index: GroupIndex
+    limit_a: FloatArray
+    switched_us: IntArray
+    increased_us: IntArray
+    under_us: IntArray
+    lending_us: IntArray
+    binding: IntArray
+    """Code of each decision's binding (-1: unknown, so never equal)."""
+    constraint: IntArray
+    details: dict[int, str]
+    """The non-empty decision details, by connector number."""
+    decisions: list[ConnectorDecision]
+    memories: list[ConnectorMemory]
+    limits_by_key: dict[ConnectorKey, float] | None
+    decisions_by_key: dict[ConnectorKey, ConnectorDecision] | None
+    memories_by_key: dict[ConnectorKey, ConnectorMemory] | None
+    passes: dict[PassKey, Solved]
+    """The water-level passes of the cycle, for the next one to reuse unchanged subtrees."""
+
+
+def allocate_vectorized(
+    group: BalancingGroup,
+    snapshot: BalancingInput,
+    memory: BalancerMemory,
+    now: datetime,
+    settings: BalancerSettings,
+) -> Allocation:
+    """``allocate.allocate``, computed over arrays (the same result)."""
+    index = group.index
+    arrays = group.arrays
+    available, room_list = available_and_room(group, snapshot, now)
+    room = np.array(room_list)
+    carried = memory.carried
+    before = carried if carried is not None and carried.index is index else _carried(index, memory)
+    world = _World(index, arrays, snapshot)
+    start = _ceilings(arrays, world, before, now, settings)
+    running, pause_binding, pause_constraint = _select_running(
+        index, arrays, world, start, before, room, room_list, now, settings
+    )
+    passes = Passes(arrays, before.passes)
+    shares, stopped = share(arrays, running, start.ceiling_a, room, settings.resolution_a, passes)
+    limits = _rounded(arrays, running, shares, settings.resolution_a)
+    held = _hold_small_changes(
+        index, arrays, running, limits, start, before, room_list, settings.change_threshold_a
+    )
+    binding = start.decided.copy()
+    constraint = np.full(arrays.connector_count, -1, dtype=np.int64)
+    paused = pause_binding >= 0
+    binding[paused] = pause_binding[paused]
+    constraint[paused] = pause_constraint[paused]
+    stop = stopped[running]
+    group_limit = CODE[Binding.FAIL_SAFE if available.fail_safe else Binding.GROUP_LIMIT]
+    binding[running] = np.where(
+        held[running],
+        CODE[Binding.BELOW_THRESHOLD],
+        np.where(
+            stop >= 0,
+            np.where(stop < 3, group_limit, CODE[Binding.GROUP_LIMIT]),
+            start.ceiling_by[running],
+        ),
+    )
+    constraint[running] = np.where(held[running] | (stop < 0), -1, stop)
+    details = {
+        i: reason
+        for i, reason in world.cap_reasons.items()
+        if binding[i] == CODE[Binding.EXTERNAL_CAP]
+    }
+    return _result(
+        index, before, start, limits, binding, constraint, details, available, now, passes
+    )
+
+
+class _World:
+    """What the snapshot says about each connector, in index order."""
+
+    def __init__(self, index: GroupIndex, arrays: IndexArrays, snapshot: BalancingInput) -> None:
+        n = arrays.connector_count
+        lives: list[ConnectorLive | None] = list(map(snapshot.connectors.get, index.keys))
+        present_list = [live is not None for live in lives]
+        present = np.fromiter(present_list, dtype=np.bool_, count=n)
+        found: list[ConnectorLive] = list(compress(lives, present_list))  # type: ignore[arg-type]
+        count = len(found)
+        self.lives = lives
+        self.state = np.zeros(n, dtype=np.int8)
+        self.state[present] = np.fromiter(
+            map(_STATE.__getitem__, map(_state_of, found)), dtype=np.int8, count=count
+        )
+        measured = list(map(_measured_of, found))
+        l1 = np.fromiter(map(_l1_of, measured), dtype=np.float64, count=count)
+        l2 = np.fromiter(map(_l2_of, measured), dtype=np.float64, count=count)
+        l3 = np.fromiter(map(_l3_of, measured), dtype=np.float64, count=count)
+        self.draw = np.zeros(n)
+        self.draw[present] = np.where(
+            arrays.kind[present] > 0, l1, np.maximum(np.maximum(l1, l2), l3)
+        )
+        self.cap_a = np.zeros(n)
+        self.has_cap = np.zeros(n, dtype=np.bool_)
+        self.cap_reasons: dict[int, str] = {}
+        position = index.position
+        for key, cap in snapshot.caps.items():
+            i = position.get(key)
+            if i is None:
+                continue
+            self.cap_a[i] = cap.cap_a
+            self.has_cap[i] = True
+            self.cap_reasons[i] = cap.reason
+
+
+def _carried(index: GroupIndex, memory: BalancerMemory) -> Carried:
+    """``Carried`` read from the mappings (a memory made by hand or by the scalar path)."""
+    keys = index.keys
+    decisions = [memory.decisions.get(key, NO_VEHICLE) for key in keys]
+    memories = [memory.connectors.get(key, FORGOTTEN) for key in keys]
+    limit_a = np.array([memory.limit_a(key) for key in keys], dtype=np.float64)
+
+    def times(name: str) -> IntArray:
+        return np.array([micros(getattr(m, name)) for m in memories], dtype=np.int64)
+
+    n = len(keys)
+    return Carried(
+        index=index,
+        limit_a=limit_a.reshape(n),
+        switched_us=times("switched_at").reshape(n),
+        increased_us=times("increased_at").reshape(n),
+        under_us=times("under_draw_since").reshape(n),
+        lending_us=times("lending_since").reshape(n),
+        binding=np.full(n, -1, dtype=np.int64),
+        constraint=np.full(n, -1, dtype=np.int64),
+        details={},
+        decisions=decisions,
+        memories=memories,
+        limits_by_key=None,
+        decisions_by_key=None,
+        memories_by_key=None,
+        passes={},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """``ceilings.Ceilings`` as arrays, with where the remembered times come from."""
+
+    wants: Int8Array
+    ceiling_a: FloatArray
+    ceiling_by: IntArray
+    decided: IntArray
+    """Binding code of a connector decided before sharing (no vehicle, capped to 0), else -1."""
+    under_us: IntArray
+    under_from: Int8Array
+    lending_us: IntArray
+    lending_from: Int8Array
+
+
+def _ceilings(
+    arrays: IndexArrays,
+    world: _World,
+    before: Carried,
+    now: datetime,
+    settings: BalancerSettings,
+) -> _Start:
+    """``ceilings.ceilings``."""
+    n = arrays.connector_count
+    previous = before.limit_a
+    low = arrays.min_a
+    now_us = micros(now)
+    decided = np.full(n, -1, dtype=np.int64)
+    idle = world.state == 0
+    decided[idle] = CODE[Binding.NO_VEHICLE]
+    capped_off = ~idle & world.has_cap & (world.cap_a < low)
+    decided[capped_off] = CODE[Binding.EXTERNAL_CAP]
+    active = decided < 0
+
+    top = arrays.max_a.copy()
+    by = np.full(n, CODE[Binding.CONNECTOR_MAX], dtype=np.int64)
+    capped = active & world.has_cap & (world.cap_a < top)
+    top[capped] = world.cap_a[capped]
+    by[capped] = CODE[Binding.EXTERNAL_CAP]
+
+    suspended = active & (world.state == _SUSPENDED)
+    charging = active & (world.state == _CHARGING)
+    wants = np.where(suspended, 2, np.where(charging, 1, 0)).astype(np.int8)
+    lowered = suspended & (low < top)
+    top[lowered] = low[lowered]
+    by[lowered] = CODE[Binding.EV_SUSPENDED]
+
+    # Lending.
+    under_us = np.full(n, NO_TIME, dtype=np.int64)
+    under_from = np.zeros(n, dtype=np.int8)
+    lending_us = np.full(n, NO_TIME, dtype=np.int64)
+    lending_from = np.zeros(n, dtype=np.int8)
+    under = np.flatnonzero(
+        charging & (previous > 0.0) & (world.draw < previous - settings.underdraw_tolerance_a)
+    )
+    if under.size:
+        lend_start = now - settings.lend_after
+        lend_start_us = micros(lend_start)
+        base_since = before.under_us[under]
+        had_since = base_since != NO_TIME
+        since_us = np.where(had_since, base_since, now_us)
+        since_from = np.where(had_since, _FROM_BASE, _FROM_NOW).astype(np.int8)
+        lives = world.lives
+        long_enough = np.array(
+            [
+                since <= lend_start_us and _since(lives[i]) <= lend_start
+                for i, since in zip(under.tolist(), since_us.tolist(), strict=True)
+            ],
+            dtype=np.bool_,
+        ).reshape(under.size)
+        base_lent = before.lending_us[under]
+        had_lent = base_lent != NO_TIME
+        lent_us = np.where(had_lent, base_lent, now_us)
+        probe = long_enough & (lent_us <= micros(now - settings.probe_interval))
+        since_us[probe] = now_us
+        since_from[probe] = _FROM_NOW
+        lends = long_enough & ~probe
+        lender = under[lends]
+        lending_us[lender] = lent_us[lends]
+        lending_from[lender] = np.where(had_lent[lends], _FROM_BASE, _FROM_NOW)
+        keep = np.maximum(low[lender], world.draw[lender] + settings.lend_margin_a)
+        lowers = keep < top[lender]
+        top[lender[lowers]] = keep[lowers]
+        by[lender[lowers]] = CODE[Binding.EV_DRAW]
+        under_us[under] = since_us
+        under_from[under] = since_from
+
+    # Damping.
+    step = settings.max_increase_step_a
+    raised = before.increased_us
+    recently = (raised != NO_TIME) & (raised > micros(now - settings.increase_interval))
+    damped = np.where(previous > 0.0, np.where(recently, previous, previous + step), step)
+    damped = np.where(damped < low, low, damped)
+    slower = active & (damped < top)
+    top[slower] = damped[slower]
+    by[slower] = CODE[Binding.DAMPED_INCREASE]
+
+    return _Start(
+        wants=wants,
+        ceiling_a=np.where(active, top, 0.0),
+        ceiling_by=np.where(active, by, CODE[Binding.CONNECTOR_MAX]),
+        decided=decided,
+        under_us=under_us,
+        under_from=under_from,
+        lending_us=lending_us,
+        lending_from=lending_from,
+    )
+
+
+def _since(live: ConnectorLive | None) -> datetime:
+    assert live is not None
+    return live.state_since
+
+
+def _select_running(
+    index: GroupIndex,
+    arrays: IndexArrays,
+    world: _World,
+    start: _Start,
+    before: Carried,
+    room: FloatArray,
+    room_list: list[float],
+    now: datetime,
+    settings: BalancerSettings,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """``rotation.select_running``: the running connectors (ascending), and per connector
+    the code of its pause binding (-1: not paused) and the constraint it did not fit on."""
+    n = arrays.connector_count
+    previous = before.limit_a
+    switched = before.switched_us
+    pause_binding = np.full(n, -1, dtype=np.int64)
+    pause_constraint = np.full(n, -1, dtype=np.int64)
+    wants = start.wants > 0
+    resting = (
+        wants
+        & (previous == 0.0)
+        & (switched != NO_TIME)
+        & (switched > micros(now - settings.min_off_time))
+    )
+    pause_binding[resting] = CODE[Binding.PAUSED_MIN_OFF_TIME]
+    candidate = wants & ~resting
+    candidates = np.flatnonzero(candidate)
+    demand = constraint_loads(arrays, candidates, arrays.min_a[candidates])
+    crowded = demand > room + _FIT_EPSILON_A
+    if not crowded.any():
+        return candidates, pause_binding, pause_constraint
+
+    # Only cars loading a crowded constraint compete; the others all fit whatever happens.
+    contested = on_paths(arrays, crowded) & candidate
+    running = np.flatnonzero(candidate & ~contested).tolist()
+    previous_list = previous.tolist()
+    on_start = now - settings.min_on_time
+    order = sorted(
+        np.flatnonzero(contested).tolist(),
+        key=_turn_key(index, world, start, before, previous_list, on_start),
+    )
+    left = {j: room_list[j] for j in np.flatnonzero(crowded).tolist()}
+    paths = index.paths
+    min_a = index.min_a
+    turns: dict[int, int] = {}
+    waiting_admitted = False
+    for i in order:
+        need = min_a[i]
+        path = [j for j in paths[i] if j in left]
+        blocked = next((j for j in path if left[j] + _FIT_EPSILON_A < need), -1)
+        if blocked >= 0:
+            turns[i] = blocked
+            continue
+        for j in path:
+            left[j] -= need
+        running.append(i)
+        if previous_list[i] == 0.0:
+            waiting_admitted = True
+    memories = before.memories
+    for i, blocked in turns.items():
+        switched_at = memories[i].switched_at
+        rotated = (
+            waiting_admitted
+            and previous_list[i] > 0.0
+            and (switched_at is None or switched_at <= on_start)
+        )
+        binding = Binding.PAUSED_FOR_ROTATION if rotated else Binding.PAUSED_NO_CAPACITY
+        pause_binding[i] = CODE[binding]
+        pause_constraint[i] = blocked
+    return np.array(sorted(running), dtype=np.int64), pause_binding, pause_constraint
+
+
+def _turn_key(
+    index: GroupIndex,
+    world: _World,
+    start: _Start,
+    before: Carried,
+    previous: list[float],
+    on_start: datetime,
+) -> Callable[[int], tuple[bool, int, int, float, int]]:
+    """``rotation._turn_key``."""
+    memories = before.memories
+    wants = start.wants
+    lives = world.lives
+    priority = index.priority
+
+    def key(i: int) -> tuple[bool, int, int, float, int]:
+        switched = memories[i].switched_at
+        if previous[i] > 0.0:
+            if switched is not None and switched > on_start:
+                group, moment = 0, -switched.timestamp()
+            else:
+                group = 2
+                moment = math.inf if switched is None else -switched.timestamp()
+        else:
+            live = lives[i]
+            assert live is not None
+            since = switched or live.session_start or live.state_since
+            group, moment = 1, since.timestamp()
+        return (bool(wants[i] == _SUSPENDED), -priority[i], group, moment, i)
+
+    return key
+
+
+def _rounded(
+    arrays: IndexArrays, running: IntArray, shares: FloatArray, resolution_a: float
+) -> FloatArray:
+    """``allocate._rounded``."""
+    limits = np.zeros(arrays.connector_count)
+    steps = 1.0 / resolution_a
+    share_a = shares[running]
+    stepped = np.trunc(share_a * steps + 1e-9) / steps
+    stepped = np.where(stepped > share_a, share_a, stepped)
+    low = arrays.min_a[running]
+    limits[running] = np.where(stepped > low, stepped, low)
+    return limits
+
+
+def _hold_small_changes(
+    index: GroupIndex,
+    arrays: IndexArrays,
+    running: IntArray,
+    limits: FloatArray,
+    start: _Start,
+    before: Carried,
+    room_list: list[float],
+    threshold_a: float,
+) -> BoolArray:
+    """``allocate._hold_small_changes``: which connectors keep their previous limit
+    (``limits`` updated in place)."""
+    held = np.zeros(arrays.connector_count, dtype=np.bool_)
+    previous = before.limit_a[running]
+    limit = limits[running]
+    small = (
+        ~(previous < arrays.min_a[running])
+        & (limit != previous)
+        & ~(np.abs(limit - previous) >= threshold_a)
+    )
+    rises = small & ~(limit < previous)
+    kept = running[rises]
+    limits[kept] = previous[rises]
+    held[kept] = True
+    cuts = running[small & (limit < previous) & (previous <= start.ceiling_a[running])]
+    if cuts.size:
+        loads = constraint_loads(arrays, running, limits[running]).tolist()
+        paths = index.paths
+        previous_all = before.limit_a
+        for i in cuts.tolist():
+            previous_a = float(previous_all[i])
+            extra = previous_a - float(limits[i])
+            path = paths[i]
+            if all(loads[j] + extra <= room_list[j] + _HOLD_EPSILON_A for j in path):
+                for j in path:
+                    loads[j] += extra
+                limits[i] = previous_a
+                held[i] = True
+    return held
+
+
+def _result(
+    index: GroupIndex,
+    before: Carried,
+    start: _Start,
+    limits: FloatArray,
+    binding: IntArray,
+    constraint: IntArray,
+    details: dict[int, str],
+    available: AvailableCurrents,
+    now: datetime,
+    passes: Passes,
+) -> Allocation:
+    """Decisions and memories, rebuilt only where their values changed; the mappings
+    copied from the previous cycle's and updated."""
+    keys = index.keys
+    node_ids = index.node_ids
+    same = (
+        (limits == before.limit_a) & (binding == before.binding) & (constraint == before.constraint)
+    )
+    for i in details.keys() | before.details.keys():
+        if details.get(i, "") != before.details.get(i, ""):
+            same[i] = False
+    decisions = list(before.decisions)
+    changed_decisions = np.flatnonzero(~same).tolist()
+    no_vehicle = CODE[Binding.NO_VEHICLE]
+    for i in changed_decisions:
+        code = int(binding[i])
+        j = int(constraint[i])
+        limit_a = float(limits[i])
+        if code == no_vehicle:
+            decisions[i] = NO_VEHICLE
+        elif j < 0:
+            decisions[i] = ConnectorDecision(limit_a, BINDINGS[code], detail=details.get(i, ""))
+        else:
+            decisions[i] = ConnectorDecision(
+                limit_a, BINDINGS[code], node_ids[j // 3], PHASES[j % 3], details.get(i, "")
+            )
+
+    idle = start.decided == no_vehicle
+    previous = before.limit_a
+    now_us = micros(now)
+    switched = (previous > 0.0) != (limits > 0.0)
+    increased = limits > previous
+    switched_us = np.where(switched, now_us, before.switched_us)
+    increased_us = np.where(increased, now_us, before.increased_us)
+    switched_us[idle] = NO_TIME
+    increased_us[idle] = NO_TIME
+    changed = (
+        (switched_us != before.switched_us)
+        | (increased_us != before.increased_us)
+        | (start.under_us != before.under_us)
+        | (start.lending_us != before.lending_us)
+    )
+    memories = list(before.memories)
+    changed_memories = np.flatnonzero(changed).tolist()
+    for i in changed_memories:
+        if idle[i]:
+            memories[i] = FORGOTTEN
+            continue
+        base = memories[i]
+        memories[i] = ConnectorMemory(
+            now if switched[i] else base.switched_at,
+            now if increased[i] else base.increased_at,
+            _time(start.under_from[i], now, base.under_draw_since),
+            _time(start.lending_from[i], now, base.lending_since),
+        )
+
+    limits_by_key = _updated(
+        before.limits_by_key, keys, limits.tolist(), np.flatnonzero(limits != previous).tolist()
+    )
+    decisions_by_key = _updated(before.decisions_by_key, keys, decisions, changed_decisions)
+    memories_by_key = _updated(before.memories_by_key, keys, memories, changed_memories)
+    carried = Carried(
+        index=index,
+        limit_a=limits,
+        switched_us=switched_us,
+        increased_us=increased_us,
+        under_us=start.under_us,
+        lending_us=start.lending_us,
+        binding=binding,
+        constraint=constraint,
+        details=details,
+        decisions=decisions,
+        memories=memories,
+        limits_by_key=limits_by_key,
+        decisions_by_key=decisions_by_key,
+        memories_by_key=memories_by_key,
+        passes=passes.current,
+    )
+    memory = BalancerMemory(connectors=memories_by_key, decisions=decisions_by_key)
+    object.__setattr__(memory, "carried", carried)
+    return Allocation(
+        limits_a=limits_by_key, decisions=decisions_by_key, available=available, memory=memory
+    )
+
+
+def _time(source: int, now: datetime, base: datetime | None) -> datetime | None:
+    if source == _FROM_NOW:
+        return now
+    if source == _FROM_BASE:
+        return base
+    return None
+
+
+def _updated(
+    previous: dict[ConnectorKey, _T] | None,
+    keys: tuple[ConnectorKey, ...],
+    values: list[_T],
+    changed: list[int],
+) -> dict[ConnectorKey, _T]:
+    """The previous mapping with the changed entries replaced (a new dict: the previous
+    one was handed out), or a new one."""
+    if previous is None:
+        return dict(zip(keys, values, strict=True))
+    updated = previous.copy()
+    for i in changed:
+        updated[keys[i]] = values[i]
+    return updated

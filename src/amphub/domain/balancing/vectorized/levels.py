@@ -1,0 +1,703 @@
+"""``levels.solve_levels`` for large groups: every node of one depth solved at once.
+
+Same algorithm and same floats as the scalar pass (read ``levels.py`` first): nodes are
+solved bottom-up, a node's slots see its subtree's floors and ceilings capped by the levels
+set below, and a slot's level is where the first constraint it loads fills. What differs is
+the bookkeeping:
+
+- Instead of sorted lists handed from child to parent, every connector carries its floor
+  and ceiling as capped so far (``low_k``/``high_k``, in ``by_kind`` order, so that a
+  subtree's connectors of one kind are one run). Capping a sorted list at a level is an
+  elementwise minimum, so both views hold the same numbers.
+- All binding nodes of a depth are solved together: their lists are gathered and sorted per
+  (node, kind) segment, and ``_level`` runs as array operations over all instances. The
+  scan's running load ``load + slope * (point - at)`` is a left fold of increments, which
+  ``np.cumsum`` along a row reproduces bit for bit; the bisection probes the same points in
+  the same order.
+- ``_load``'s ``sum(low[:k])`` is ``np.bincount`` of the sorted segment with the rest masked
+  to 0.0 (adding 0.0 changes nothing).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from amphub.domain.balancing.levels import SCAN_BELOW
+from amphub.domain.balancing.vectorized.arrays import (
+    BoolArray,
+    FloatArray,
+    IndexArrays,
+    IntArray,
+    slot_sums,
+)
+
+INF = math.inf
+LARGE_NODE = 2048
+"""Nodes with this many connectors below them are solved one by one, their sorted lists
+kept for the next pass (numpy's cost per call is nothing next to theirs)."""
+
+
+class Pass(NamedTuple):
+    levels: FloatArray
+    """(node, kind), pushed down: the level the slot's connectors follow."""
+    level_by: IntArray
+    """(node, kind): the constraint that set ``levels`` (-1: none)."""
+    flagged: list[int]
+    """As ``levels.Pass.flagged``."""
+    gain: float
+
+
+def ranges(starts: IntArray, lengths: IntArray) -> IntArray:
+    """The concatenation of ``arange(start, start + length)`` for each pair."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    offsets = np.repeat(starts - (ends - lengths), lengths)
+    found: IntArray = np.arange(total, dtype=np.int64) + offsets
+    return found
+
+
+def grouped(order: IntArray, group: IntArray) -> IntArray:
+    """``order`` rearranged so that equal ``group`` values (small non-negative integers)
+    come together, ascending, keeping ``order``'s order within each group."""
+    key = group[order]
+    small = key.size == 0 or int(key.max()) < 1 << 16
+    regrouped: IntArray = order[
+        np.argsort(key.astype(np.uint16 if small else np.int64), kind="stable")
+    ]
+    return regrouped
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Solved:
+    """A pass with what it was computed from, so that the next pass can reuse every
+    subtree whose inputs did not change (the next cycle's, or the next pinning pass)."""
+
+    result: Pass
+    member: BoolArray
+    floors: FloatArray
+    ceilings: FloatArray
+    room: FloatArray
+    own: FloatArray
+    own_by: IntArray
+    tri_top: FloatArray
+    const: FloatArray
+    spare: FloatArray
+    after_depth: tuple[tuple[FloatArray, FloatArray], ...]
+    """Per entry of ``IndexArrays.depths``: every connector's capped floor and ceiling
+    (``by_kind`` order) once that depth was solved."""
+    prepared: dict[int, Prepared]
+    """Large nodes' sorted lists and breakpoint loads, reusable while the lists are the
+    same (typically the root, when only the meter moved)."""
+
+
+class Changes(NamedTuple):
+    dirty: BoolArray
+    """Nodes whose subtree has any input (member, floor, ceiling, room) changed."""
+    lists: BoolArray
+    """Nodes whose lists changed: an own connector, or a dirty child."""
+
+
+def changed_nodes(
+    arrays: IndexArrays,
+    ref: Solved,
+    member: BoolArray,
+    floors: FloatArray,
+    ceilings: FloatArray,
+    room: FloatArray,
+) -> Changes:
+    """Where the inputs differ from ``ref``'s."""
+    differs = (member != ref.member) | (
+        member & ((floors != ref.floors) | (ceilings != ref.ceilings))
+    )
+    lists = np.zeros(arrays.node_count, dtype=np.bool_)
+    lists[arrays.node_of[differs]] = True
+    dirty = lists | (room != ref.room).reshape(-1, 3).any(axis=1)
+    for nodes, parents in arrays.depths[:-1]:
+        above = parents[dirty[nodes]]
+        dirty[above] = True
+        lists[above] = True
+    return Changes(dirty, lists)
+
+
+def solve(
+    arrays: IndexArrays,
+    member: BoolArray,
+    floors: FloatArray,
+    ceilings: FloatArray,
+    room: FloatArray,
+    ref: Solved | None = None,
+    changes: Changes | None = None,
+) -> Solved:
+    """Levels for the connectors where ``member`` is set, within ``room`` (per constraint).
+    Subtrees whose inputs are the same as in ``ref`` take ``ref``'s results: a node's
+    result depends only on its subtree's members, floors, ceilings and rooms. ``changes``:
+    ``changed_nodes`` against ``ref``, if known."""
+    n_nodes = arrays.node_count
+    if ref is not None and changes is None:
+        changes = changed_nodes(arrays, ref, member, floors, ceilings, room)
+    if ref is None or changes is None:
+        dirty = np.ones(n_nodes, dtype=np.bool_)
+        same_lists = np.zeros(n_nodes, dtype=np.bool_)
+    else:
+        dirty = changes.dirty
+        same_lists = ~changes.lists
+    if ref is not None and not dirty[0]:
+        return ref
+    prepared: dict[int, Prepared] = {}
+    if ref is not None:
+        prepared = {n: p for n, p in ref.prepared.items() if same_lists[n]}
+    members = np.flatnonzero(member)
+    low = floors[members]
+    const = slot_sums(arrays, members, low)
+    spare = slot_sums(arrays, members, ceilings[members] - low)
+    by_kind = arrays.by_kind
+    state = _State(
+        arrays,
+        member[by_kind],
+        floors[by_kind],
+        ceilings[by_kind],
+        const,
+        spare,
+        room.reshape(n_nodes, 3),
+    )
+    clean = ~dirty
+    if ref is not None:
+        state.own[clean] = ref.own[clean]
+        state.own_by[clean] = ref.own_by[clean]
+        state.tri_top[clean] = ref.tri_top[clean]
+    after_depth: list[tuple[FloatArray, FloatArray]] = []
+    for depth, (nodes, parents) in enumerate(arrays.depths):
+        is_dirty = dirty[nodes]
+        if ref is not None and not is_dirty.all():
+            kept = nodes[~is_dirty]
+            const[kept] = ref.const[kept]
+            spare[kept] = ref.spare[kept]
+            # Their subtrees' capped lists, as the reference left them at this depth.
+            positions = (
+                arrays.below_depth[depth]
+                if kept.size == nodes.size
+                else ranges(
+                    arrays.sub_start[kept].reshape(-1),
+                    (arrays.sub_stop[kept] - arrays.sub_start[kept]).reshape(-1),
+                )
+            )
+            low_after, high_after = ref.after_depth[depth]
+            state.low_k[positions] = low_after[positions]
+            state.high_k[positions] = high_after[positions]
+            nodes_solved = nodes[is_dirty]
+        else:
+            nodes_solved = nodes
+        if nodes_solved.size:
+            c = const[nodes_solved]
+            s = spare[nodes_solved]
+            full0 = c[:, 0] + s[:, 0]
+            binding = (full0[:, None] + c[:, 1:]) + s[:, 1:] > state.room[nodes_solved]
+            rows = np.flatnonzero(binding.any(axis=1))[::-1]  # ascending node numbers
+            large = state.count[nodes_solved[rows]].sum(axis=1) >= LARGE_NODE
+            if not large.all():
+                _solve_nodes(state, nodes_solved[rows[~large]], binding[rows[~large]])
+            for row in rows[large].tolist():
+                node = int(nodes_solved[row])
+                single = np.array([node], dtype=np.int64)
+                known = prepared.get(node)
+                if known is None:
+                    known = prepared[node] = Prepared(_Lists(state, single), {})
+                _solve_nodes(state, single, binding[row : row + 1], known)
+        after_depth.append((state.low_k.copy(), state.high_k.copy()))
+        if parents[0] >= 0:
+            np.add.at(const, parents, const[nodes])
+            np.add.at(spare, parents, spare[nodes])
+    return Solved(
+        result=_pushed_down(arrays, state),
+        member=member,
+        floors=floors.copy(),
+        ceilings=ceilings.copy(),
+        room=room,
+        own=state.own,
+        own_by=state.own_by,
+        tri_top=state.tri_top,
+        const=const,
+        spare=spare,
+        after_depth=tuple(after_depth),
+        prepared=prepared,
+    )
+
+
+class _State:
+    """What one pass works on; updated depth by depth."""
+
+    def __init__(
+        self,
+        arrays: IndexArrays,
+        in_kind: BoolArray,
+        low_k: FloatArray,
+        high_k: FloatArray,
+        const: FloatArray,
+        spare: FloatArray,
+        room: FloatArray,
+    ) -> None:
+        n_nodes = arrays.node_count
+        self.arrays = arrays
+        self.in_kind = in_kind
+        self.low_k = low_k
+        self.high_k = high_k
+        self.const = const
+        self.spare = spare
+        self.room = room
+        counted = np.zeros(in_kind.size + 1, dtype=np.int64)
+        np.cumsum(in_kind, out=counted[1:])
+        self.count: IntArray = counted[arrays.sub_stop] - counted[arrays.sub_start]
+        self.own = np.full((n_nodes, 4), INF)
+        self.own_by = np.full((n_nodes, 4), -1, dtype=np.int64)
+        self.tri_top = np.zeros(n_nodes)
+
+
+class _Lists:
+    """The subtree lists of some nodes (one row each), in two arrangements of one sort:
+
+    - per (row, kind) segment ``4 * row + kind``: the members' capped floors
+      (``sorted_low``) and ceilings (``sorted_high``), each sorted;
+    - per row: all of them together, sorted by value (``values``), each tagged with its
+      kind and whether it is a floor. Any instance of ``levels._level`` (a kind, or
+      three-phase and one single-phase kind merged) is a subsequence of its row: already
+      merged and sorted, lows before or after equal highs (no result depends on which).
+    """
+
+    def __init__(self, state: _State, nodes: IntArray) -> None:
+        arrays = state.arrays
+        self.count = state.count[nodes].reshape(-1)
+        starts = arrays.sub_start[nodes].reshape(-1)
+        lengths = arrays.sub_stop[nodes].reshape(-1) - starts
+        position = ranges(starts, lengths)
+        segment = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
+        keep = state.in_kind[position]
+        self.position = position[keep]
+        self.segment = segment[keep]
+        self.low = state.low_k[self.position]
+        self.high = state.high_k[self.position]
+        self.start = np.zeros(self.count.size + 1, dtype=np.int64)
+        np.cumsum(self.count, out=self.start[1:])
+        values = np.concatenate((self.low, self.high))
+        segments = np.concatenate((self.segment, self.segment))
+        by_value = np.argsort(values)
+        by_row = grouped(by_value, segments // 4)
+        self.values = values[by_row]
+        self.is_low = by_row < self.low.size
+        self.kind = segments[by_row] % 4
+        self.row_start = np.zeros(nodes.size + 1, dtype=np.int64)
+        np.cumsum(2 * self.count.reshape(-1, 4).sum(axis=1), out=self.row_start[1:])
+        by_segment = grouped(by_value, segments)
+        segment_values = values[by_segment]
+        segment_is_low = by_segment < self.low.size
+        self.sorted_low = segment_values[segment_is_low]
+        self.sorted_high = segment_values[~segment_is_low]
+
+    def load(self, segments: IntArray, const: FloatArray, level: FloatArray) -> FloatArray:
+        """``levels._load`` of each segment at its level (levels finite)."""
+        lengths = self.count[segments]
+        elements = ranges(self.start[segments], lengths)
+        owner = np.repeat(np.arange(segments.size, dtype=np.int64), lengths)
+        cut = level[owner]
+        low = self.sorted_low[elements]
+        high = self.sorted_high[elements]
+        below_low = low < cut
+        below_high = high < cut
+        width = segments.size
+        k_low = np.bincount(owner, below_low, minlength=width)
+        k_high = np.bincount(owner, below_high, minlength=width)
+        sum_low = np.bincount(owner, np.where(below_low, low, 0.0), minlength=width)
+        sum_high = np.bincount(owner, np.where(below_high, high, 0.0), minlength=width)
+        loads: FloatArray = ((const + (k_low - k_high) * level) - sum_low) + sum_high
+        return loads
+
+    def levels(
+        self,
+        first: IntArray,
+        second: IntArray,
+        const: FloatArray,
+        room: FloatArray,
+        known: dict[tuple[int, int, float], Breakpoints] | None = None,
+    ) -> FloatArray:
+        """``levels._level`` of instances made of segment ``first`` and, where ``second``
+        is not -1, segment ``second`` merged in. With ``known``, each instance's
+        breakpoints are prepared once (or found there) and only the room varies."""
+        lengths = self.count[first] + np.where(second >= 0, self.count[np.maximum(second, 0)], 0)
+        if known is None:
+            values, is_low = self._instances(first, second)
+            return instance_levels(values, is_low, lengths, const, room)
+        found = np.empty(first.size)
+        for k, (a, b, c, r) in enumerate(
+            zip(first.tolist(), second.tolist(), const.tolist(), room.tolist(), strict=True)
+        ):
+            points = known.get((a, b, c))
+            if points is None:
+                values, is_low = self._instances(first[k : k + 1], second[k : k + 1])
+                points = known[(a, b, c)] = Breakpoints(values, is_low, c)
+            found[k] = points.level(r)
+        return found
+
+    def _instances(self, first: IntArray, second: IntArray) -> tuple[FloatArray, BoolArray]:
+        """The sorted breakpoints of each instance, instances one after the other."""
+        rows = first // 4
+        sizes = self.row_start[rows + 1] - self.row_start[rows]
+        position = ranges(self.row_start[rows], sizes)
+        owner = np.repeat(np.arange(first.size, dtype=np.int64), sizes)
+        kind = self.kind[position]
+        take = (kind == (first % 4)[owner]) | (kind == np.where(second >= 0, second % 4, -1)[owner])
+        position = position[take]
+        return self.values[position], self.is_low[position]
+
+
+class Prepared(NamedTuple):
+    """A large node's sorted lists and the breakpoints of its instances."""
+
+    lists: _Lists
+    instances: dict[tuple[int, int, float], Breakpoints]
+
+
+class Breakpoints:
+    """``levels._level`` of one (long) instance, prepared for any room: the sorted
+    breakpoints with the running counts and prefix sums that give the load at any of them.
+    Loads are computed where the bisection probes, and kept: the next cycle's room is
+    usually close, and probes mostly the same breakpoints."""
+
+    def __init__(self, points: FloatArray, is_low: BoolArray, const: float) -> None:
+        self.const = const
+        self.points = points
+        lows = points[is_low]
+        m = lows.size
+        self.m = m
+        self.first_low = float(lows[0]) if m else INF
+        if m and m < SCAN_BELOW:
+            step = np.where(is_low, 1.0, -1.0)
+            self.slope_before = np.cumsum(step) - step
+            increments = np.empty(2 * m)
+            increments[0] = const
+            increments[1:] = self.slope_before[1:] * (points[1:] - points[:-1])
+            self.reached = np.cumsum(increments)
+            return
+        self.lows_through = np.cumsum(is_low)
+        self.sum_low = np.zeros(m + 1)
+        np.cumsum(lows, out=self.sum_low[1:])
+        self.sum_high = np.zeros(m + 1)
+        np.cumsum(points[~is_low], out=self.sum_high[1:])
+        self._loads: dict[int, float] = {}
+
+    def _load(self, t: int) -> float:
+        """``levels._level``'s load at breakpoint ``t``: ``const + (k_low - k_high) * at
+        - sum_low[k_low] + sum_high[k_high]``, k the ``bisect_left`` counts."""
+        load = self._loads.get(t)
+        if load is None:
+            at = float(self.points[t])
+            first = int(np.searchsorted(self.points, at, side="left"))
+            k_low = int(self.lows_through[first - 1]) if first else 0
+            k_high = first - k_low
+            load = self._loads[t] = (
+                (self.const + (k_low - k_high) * at) - float(self.sum_low[k_low])
+            ) + float(self.sum_high[k_high])
+        return load
+
+    def level(self, room: float) -> float:
+        m = self.m
+        if not m:
+            return INF
+        if self.const > room:
+            return self.first_low
+        if m < SCAN_BELOW:
+            over = np.flatnonzero(self.reached > room)
+            if not over.size:
+                return INF
+            t = int(over[0])
+            return float(self.points[t - 1] + (room - self.reached[t - 1]) / self.slope_before[t])
+        lo, hi = 0, 2 * m
+        best_at, best_load = 0, self.const  # points[0] is the first floor
+        while lo < hi:
+            mid = (lo + hi) // 2
+            at_load = self._load(mid)
+            if at_load <= room:
+                best_at, best_load = mid, at_load
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == 2 * m:
+            return INF
+        best = float(self.points[best_at])
+        through = int(np.searchsorted(self.points, best, side="right"))
+        lows = int(self.lows_through[through - 1])
+        slope = lows - (through - lows)
+        return best + (room - best_load) / slope if slope > 0 else best
+
+
+def _solve_nodes(
+    state: _State, nodes: IntArray, binding: BoolArray, prepared: Prepared | None = None
+) -> None:
+    """``levels._solve_node`` for every node in ``nodes`` (one depth, ascending); with
+    ``prepared``, for one large node whose sorted lists it holds."""
+    seg = _Lists(state, nodes) if prepared is None else prepared.lists
+    known = None if prepared is None else prepared.instances
+    count = seg.count.reshape(-1, 4)
+    c = state.const[nodes]
+    spare = state.spare[nodes]
+    room = state.room[nodes]
+    has_tri = count[:, 0] > 0
+    n_rows = nodes.size
+    sets: list[tuple[IntArray, FloatArray, IntArray]] = []
+
+    rows, phase_index = np.nonzero(binding)
+    phases = phase_index + 1
+    tri = has_tri[rows]
+    mono = count[rows, phases] > 0
+    first_seg = np.where(tri, 4 * rows, 4 * rows + phases)
+    second_seg = np.where(tri & mono, 4 * rows + phases, -1)
+    const_1 = np.where(
+        tri, np.where(mono, c[rows, 0] + c[rows, phases], c[rows, 0]), c[rows, phases]
+    )
+    level_1 = seg.levels(first_seg, second_seg, const_1, room[rows, phase_index], known)
+
+    # No three-phase connectors: the phases are independent.
+    alone = ~tri & (level_1 < INF)
+    if alone.any():
+        r = rows[alone]
+        sets.append((4 * r + phases[alone], level_1[alone], 3 * nodes[r] + phase_index[alone]))
+
+    # Three-phase connectors: the first phase to fill freezes them.
+    by_phase = np.full((n_rows, 3), INF)
+    by_phase[rows, phase_index] = level_1
+    first = np.full(n_rows, INF)
+    first_phase = np.zeros(n_rows, dtype=np.int64)
+    for p in (1, 2, 3):
+        active = has_tri & binding[:, p - 1]
+        if not active.any():
+            continue
+        check = np.flatnonzero(active & (first < INF))
+        skip = np.zeros(n_rows, dtype=np.bool_)
+        if check.size:
+            at = first[check]
+            total = seg.load(4 * check, c[check, 0], at)
+            with_mono = count[check, p] > 0
+            if with_mono.any():
+                mono_load = seg.load(
+                    4 * check[with_mono] + p, c[check[with_mono], p], at[with_mono]
+                )
+                total[with_mono] = total[with_mono] + mono_load
+            skip[check] = total <= room[check, p - 1]
+        better = active & ~skip & (by_phase[:, p - 1] < first)
+        first[better] = by_phase[better, p - 1]
+        first_phase[better] = p
+
+    live = np.flatnonzero(has_tri & (first < INF))
+    if live.size:
+        at = first[live]
+        chosen = first_phase[live]
+        tri_load = seg.load(4 * live, c[live, 0], at)
+        for p in (1, 2, 3):
+            with_mono = count[live, p] > 0
+            is_first = chosen == p
+            empty_first = live[~with_mono & is_first]
+            state.own[nodes[empty_first], p] = first[empty_first]
+            state.own_by[nodes[empty_first], p] = 3 * nodes[empty_first] + p - 1
+            fills = live[with_mono & is_first]
+            sets.append((4 * fills + p, first[fills], 3 * nodes[fills] + p - 1))
+            others = with_mono & ~is_first
+            left = room[live, p - 1] - tri_load
+            need = others & ~(c[live, p] + spare[live, p] <= left)
+            if need.any():
+                r = live[need]
+                level = seg.levels(4 * r + p, np.full(r.size, -1), c[r, p], left[need], known)
+                finite = level < INF
+                r = r[finite]
+                sets.append((4 * r + p, level[finite], 3 * nodes[r] + p - 1))
+        sets.append((4 * live, at, 3 * nodes[live] + chosen - 1))
+
+    _apply(state, nodes, seg, sets, np.flatnonzero(has_tri))
+
+
+def _apply(
+    state: _State,
+    nodes: IntArray,
+    seg: _Lists,
+    sets: list[tuple[IntArray, FloatArray, IntArray]],
+    with_tri: IntArray,
+) -> None:
+    """``levels._set`` for every (segment, level, constraint): the slot's level, its lists
+    capped at the level, and its spare recomputed from the capped sorted lists."""
+    if sets:
+        segments = np.concatenate([s for s, _, _ in sets])
+        levels = np.concatenate([v for _, v, _ in sets])
+        constraints = np.concatenate([j for _, _, j in sets])
+    else:
+        segments = np.zeros(0, dtype=np.int64)
+        levels = np.zeros(0)
+        constraints = np.zeros(0, dtype=np.int64)
+    owner = nodes[segments // 4]
+    kind = segments % 4
+    state.own[owner, kind] = levels
+    state.own_by[owner, kind] = constraints
+    cap = np.full(seg.count.size, INF)
+    cap[segments] = levels
+    element_cap = cap[seg.segment]
+    capped_high = np.minimum(seg.sorted_high, element_cap)
+    if segments.size:
+        capped_low = np.minimum(seg.sorted_low, element_cap)
+        width = seg.count.size
+        spare = np.bincount(seg.segment, capped_high, minlength=width) - np.bincount(
+            seg.segment, capped_low, minlength=width
+        )
+        state.spare[owner, kind] = spare[segments]
+        state.low_k[seg.position] = np.minimum(seg.low, element_cap)
+        state.high_k[seg.position] = np.minimum(seg.high, element_cap)
+    if with_tri.size:
+        last = seg.start[4 * with_tri + 1] - 1
+        state.tri_top[nodes[with_tri]] = capped_high[last]
+
+
+def _pushed_down(arrays: IndexArrays, state: _State) -> Pass:
+    levels = state.own.copy()
+    level_by = state.own_by.copy()
+    for nodes, parents in reversed(arrays.depths[:-1]):
+        above = levels[parents]
+        lower = above < levels[nodes]
+        levels[nodes] = np.where(lower, above, levels[nodes])
+        level_by[nodes] = np.where(lower, level_by[parents], level_by[nodes])
+    own_tri = state.own[:, 0]
+    here = (level_by[:, 1:] // 3 == np.arange(arrays.node_count)[:, None]).any(axis=1)
+    flag = (levels[:, 0] < own_tri) & here
+    flag[0] = False
+    flagged = np.flatnonzero(flag).tolist()
+    gain = 0.0
+    for n in flagged:
+        top = float(state.tri_top[n])
+        gain += (min(float(own_tri[n]), top) - float(levels[n, 0])) * int(state.count[n, 0])
+    return Pass(levels, level_by, flagged, gain)
+
+
+def instance_levels(
+    points: FloatArray, is_low: BoolArray, lengths: IntArray, const: FloatArray, room: FloatArray
+) -> FloatArray:
+    """``levels._level`` of many instances: instance i owns the next ``2 * lengths[i]``
+    breakpoints, sorted, ``is_low`` telling floors from ceilings."""
+    count = lengths.size
+    found = np.full(count, INF)
+    start = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(2 * lengths, out=start[1:])
+    low_start = np.cumsum(lengths) - lengths
+    lows = points[is_low]
+    some = lengths > 0
+    first_low = lows[np.minimum(low_start, max(lows.size - 1, 0))] if lows.size else found
+    at_floor = some & (const > room)
+    found[at_floor] = first_low[at_floor]
+    rest = some & ~at_floor
+    for chosen, solver in (
+        (rest & (lengths < SCAN_BELOW), _scan),
+        (rest & (lengths >= SCAN_BELOW), _bisect),
+    ):
+        picked = np.flatnonzero(chosen)
+        if picked.size:
+            elements = ranges(start[picked], 2 * lengths[picked])
+            found[picked] = solver(
+                points[elements], is_low[elements], lengths[picked], const[picked], room[picked]
+            )
+    return found
+
+
+def _scan(
+    points: FloatArray, is_low: BoolArray, lengths: IntArray, const: FloatArray, room: FloatArray
+) -> FloatArray:
+    """``levels._scan``: walk the merged breakpoints. The running load is a left fold of
+    the increments ``slope * (point - at)``: ``np.cumsum`` along a row, from ``const``."""
+    count = lengths.size
+    width = 2 * int(lengths.max())
+    row = np.repeat(np.arange(count, dtype=np.int64), 2 * lengths)
+    column = np.arange(points.size, dtype=np.int64) - 2 * (np.cumsum(lengths) - lengths)[row]
+    grid = np.zeros((count, width))
+    steps = np.zeros((count, width))
+    grid[row, column] = points
+    steps[row, column] = np.where(is_low, 1.0, -1.0)
+    valid = np.arange(width)[None, :] < 2 * lengths[:, None]
+    slope_before = np.cumsum(steps, axis=1) - steps
+    increments = np.empty((count, width))
+    increments[:, 0] = const
+    increments[:, 1:] = np.where(
+        valid[:, 1:], slope_before[:, 1:] * (grid[:, 1:] - grid[:, :-1]), 0.0
+    )
+    reached = np.cumsum(increments, axis=1)
+    over = (reached > room[:, None]) & valid
+    stops = over.any(axis=1)
+    found = np.full(count, INF)
+    if stops.any():
+        r = np.flatnonzero(stops)
+        t = over[r].argmax(axis=1)
+        found[r] = grid[r, t - 1] + (room[r] - reached[r, t - 1]) / slope_before[r, t]
+    return found
+
+
+def _bisect(
+    points: FloatArray, is_low: BoolArray, lengths: IntArray, const: FloatArray, room: FloatArray
+) -> FloatArray:
+    """``levels._level`` for long lists: bisection over the sorted breakpoints, the load at
+    each from prefix sums. The loads of all breakpoints are computed at once (the same
+    expression); the bisection then probes the same ones the scalar code probes."""
+    count = lengths.size
+    start = np.cumsum(lengths) - lengths
+    owner = np.repeat(np.arange(count, dtype=np.int64), 2 * lengths)
+    size = points.size
+    sum_low = _prefix_sums(points[is_low], lengths)
+    sum_high = _prefix_sums(points[~is_low], lengths)
+    lows_before: IntArray = np.cumsum(is_low) - is_low
+    first_of_value = np.ones(size, dtype=np.bool_)
+    first_of_value[1:] = (points[1:] != points[:-1]) | (owner[1:] != owner[:-1])
+    run_start = np.maximum.accumulate(np.where(first_of_value, np.arange(size), 0))
+    point_start = 2 * start
+    k_low: IntArray = lows_before[run_start] - lows_before[point_start][owner]
+    k_high = (run_start - point_start[owner]) - k_low
+    base = start[owner] + owner  # each prefix-sum run has one more entry
+    load = ((const[owner] + (k_low - k_high) * points) - sum_low[base + k_low]) + sum_high[
+        base + k_high
+    ]
+    lo = np.zeros(count, dtype=np.int64)
+    hi = 2 * lengths
+    best_at = point_start.copy()  # points[0] of each instance is its first floor
+    best_load = const.copy()
+    while True:
+        active = np.flatnonzero(lo < hi)
+        if not active.size:
+            break
+        mid = (lo[active] + hi[active]) // 2
+        probe = point_start[active] + mid
+        fits = load[probe] <= room[active]
+        up = active[fits]
+        best_at[up] = probe[fits]
+        best_load[up] = load[probe[fits]]
+        lo[up] = mid[fits] + 1
+        hi[active[~fits]] = mid[~fits]
+    best = points[best_at]
+    at_most = points <= best[owner]
+    slope = np.bincount(owner, at_most & is_low, minlength=count) - np.bincount(
+        owner, at_most & ~is_low, minlength=count
+    )
+    found = np.where(slope > 0, best + (room - best_load) / np.where(slope > 0, slope, 1), best)
+    found[lo == 2 * lengths] = INF
+    result: FloatArray = found
+    return result
+
+
+def _prefix_sums(values: FloatArray, lengths: IntArray) -> FloatArray:
+    """Per run of ``values``: ``[0.0, v0, v0 + v1, ...]`` (``accumulate(initial=0.0)``),
+    runs concatenated; each a left fold."""
+    count = lengths.size
+    width = int(lengths.max()) + 1
+    start = np.cumsum(lengths) - lengths
+    grid = np.zeros((count, width))
+    owner = np.repeat(np.arange(count, dtype=np.int64), lengths)
+    column = np.arange(values.size, dtype=np.int64) - start[owner] + 1
+    grid[owner, column] = values
+    sums = np.cumsum(grid, axis=1)
+    keep = np.arange(width)[None, :] <= lengths[:, None]
+    flat: FloatArray = sums[keep]
+    return flat
