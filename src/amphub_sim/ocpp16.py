@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ocpp.exceptions import OCPPError
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
-from websockets.asyncio.client import ClientConnection
 
 from amphub_sim.charger import Connector, Event, EventKind, Status
-from amphub_sim.composite import ProfileRefused
-from amphub_sim.ocpp_link import BootRefused, ChargerLink, after, on
+from amphub_sim.ocpp_client import SimulatedStation
+from amphub_sim.ocpp_link import BootRefused, after, on
 from amphub_sim.wire import profile_16, purpose_of, sampled_values, timestamp
 
 LOGGER = logging.getLogger(__name__)
@@ -25,21 +23,8 @@ _READ_ONLY = {
 _UNITS_16 = {"A": "Current", "W": "Power"}
 
 
-class Client16(ChargePoint):  # type: ignore[misc]
-    def __init__(self, link: ChargerLink, connection: ClientConnection) -> None:
-        super().__init__(link.charger.identity, connection, link.response_timeout_s)
-        self.link = link
-        self.sim = link.charger
-
+class Client16(SimulatedStation, ChargePoint):  # type: ignore[misc]
     # -- outgoing ----------------------------------------------------------------------------
-
-    async def _ask(self, payload: Any) -> Any:
-        """A refusal (CALLERROR) is logged and dropped: resending would be refused again."""
-        try:
-            return await self.call(payload, suppress=False)
-        except OCPPError as error:
-            LOGGER.warning("%s: %s refused: %s", self.id, type(payload).__name__, error)
-            return None
 
     async def boot(self, reason: str) -> float:
         config = self.sim.config
@@ -192,18 +177,10 @@ class Client16(ChargePoint):  # type: ignore[misc]
     def on_set_charging_profile(
         self, connector_id: int, cs_charging_profiles: dict[str, Any]
     ) -> call_result.SetChargingProfile:
-        try:
-            profile = profile_16(connector_id, cs_charging_profiles)
-            tx = self.sim.transaction_of(connector_id)
-            self.sim.profiles.add(
-                profile, None if tx is None else tx.transaction_id, self.link.clock()
-            )
-        except (ProfileRefused, ValueError, KeyError) as error:
-            LOGGER.info("%s: profile rejected: %s", self.id, error)
-            return call_result.SetChargingProfile(status="Rejected")
-        self.sim.profiles_received += 1
-        self.link.wake()
-        return call_result.SetChargingProfile(status="Accepted")
+        status = self._take_profile(
+            connector_id, lambda: profile_16(connector_id, cs_charging_profiles)
+        )
+        return call_result.SetChargingProfile(status=status)
 
     @on(Action.clear_charging_profile)
     def on_clear_charging_profile(
@@ -221,38 +198,18 @@ class Client16(ChargePoint):  # type: ignore[misc]
     def on_get_composite_schedule(
         self, connector_id: int, duration: int, charging_rate_unit: str | None = None
     ) -> call_result.GetCompositeSchedule:
-        sim = self.sim
-        connector = sim.connector(connector_id)
-        if connector_id != 0 and connector is None:
+        composite = self._composite(connector_id, duration, charging_rate_unit)
+        if composite is None:
             return call_result.GetCompositeSchedule(status="Rejected")
-        now = self.link.clock()
-        phases = connector.phases if connector is not None else 3
-        hardware = (
-            connector.max_a
-            if connector is not None
-            else max(c.max_a for c in sim.connectors.values())
-        )
-        steps = sim.profiles.composite(
-            connector_id, now, duration, hardware, sim.transaction_of(connector_id)
-        )
-        unit = charging_rate_unit or "A"
-        factor = 1.0 if unit == "A" else phases * 230.0
         return call_result.GetCompositeSchedule(
             status="Accepted",
             connector_id=connector_id,
-            schedule_start=timestamp(now),
+            schedule_start=composite.start,
             charging_schedule={
                 "duration": duration,
-                "start_schedule": timestamp(now),
-                "charging_rate_unit": unit,
-                "charging_schedule_period": [
-                    {
-                        "start_period": offset,
-                        "limit": round(limit * factor, 1),
-                        "number_phases": phases,
-                    }
-                    for offset, limit in steps
-                ],
+                "start_schedule": composite.start,
+                "charging_rate_unit": composite.unit,
+                "charging_schedule_period": composite.periods,
             },
         )
 
@@ -273,12 +230,7 @@ class Client16(ChargePoint):  # type: ignore[misc]
 
     @on(Action.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int) -> call_result.RemoteStopTransaction:
-        for connector in self.sim.connectors.values():
-            if connector.transaction_id == str(transaction_id) and not connector.tx_done:
-                self.sim.stop_transaction(connector.connector_id, self.link.clock(), "Remote")
-                self.link.wake()
-                return call_result.RemoteStopTransaction(status="Accepted")
-        return call_result.RemoteStopTransaction(status="Rejected")
+        return call_result.RemoteStopTransaction(status=self._stop_on_request(str(transaction_id)))
 
     @on(Action.trigger_message)
     def on_trigger_message(

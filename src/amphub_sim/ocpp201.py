@@ -7,14 +7,12 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from ocpp.exceptions import OCPPError
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
-from websockets.asyncio.client import ClientConnection
 
 from amphub_sim.charger import Connector, Event, EventKind, Status
-from amphub_sim.composite import ProfileRefused
-from amphub_sim.ocpp_link import BootRefused, ChargerLink, after, on
+from amphub_sim.ocpp_client import SimulatedStation
+from amphub_sim.ocpp_link import BootRefused, after, on
 from amphub_sim.wire import profile_201, purpose_of, sampled_values_201, timestamp
 
 LOGGER = logging.getLogger(__name__)
@@ -34,20 +32,8 @@ _STOP = {  # the simulator's 1.6-style reasons → (triggerReason, stoppedReason
 }
 
 
-class Client201(ChargePoint):  # type: ignore[misc]
-    def __init__(self, link: ChargerLink, connection: ClientConnection) -> None:
-        super().__init__(link.charger.identity, connection, link.response_timeout_s)
-        self.link = link
-        self.sim = link.charger
-
+class Client201(SimulatedStation, ChargePoint):  # type: ignore[misc]
     # -- outgoing ----------------------------------------------------------------------------
-
-    async def _ask(self, payload: Any) -> Any:
-        try:
-            return await self.call(payload, suppress=False)
-        except OCPPError as error:
-            LOGGER.warning("%s: %s refused: %s", self.id, type(payload).__name__, error)
-            return None
 
     async def boot(self, reason: str) -> float:
         config = self.sim.config
@@ -254,18 +240,8 @@ class Client201(ChargePoint):  # type: ignore[misc]
 
     @on(Action.set_charging_profile)
     def on_set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any]) -> Any:
-        try:
-            profile = profile_201(evse_id, charging_profile)
-            tx = self.sim.transaction_of(evse_id)
-            self.sim.profiles.add(
-                profile, None if tx is None else tx.transaction_id, self.link.clock()
-            )
-        except (ProfileRefused, ValueError, KeyError) as error:
-            LOGGER.info("%s: profile rejected: %s", self.id, error)
-            return call_result.SetChargingProfile(status="Rejected")
-        self.sim.profiles_received += 1
-        self.link.wake()
-        return call_result.SetChargingProfile(status="Accepted")
+        status = self._take_profile(evse_id, lambda: profile_201(evse_id, charging_profile))
+        return call_result.SetChargingProfile(status=status)
 
     @on(Action.clear_charging_profile)
     def on_clear_charging_profile(
@@ -287,37 +263,17 @@ class Client201(ChargePoint):  # type: ignore[misc]
     def on_get_composite_schedule(
         self, duration: int, evse_id: int, charging_rate_unit: str | None = None
     ) -> Any:
-        sim = self.sim
-        connector = sim.connector(evse_id)
-        if evse_id != 0 and connector is None:
+        composite = self._composite(evse_id, duration, charging_rate_unit)
+        if composite is None:
             return call_result.GetCompositeSchedule(status="Rejected")
-        now = self.link.clock()
-        phases = connector.phases if connector is not None else 3
-        hardware = (
-            connector.max_a
-            if connector is not None
-            else max(c.max_a for c in sim.connectors.values())
-        )
-        steps = sim.profiles.composite(
-            evse_id, now, duration, hardware, sim.transaction_of(evse_id)
-        )
-        unit = charging_rate_unit or "A"
-        factor = 1.0 if unit == "A" else phases * 230.0
         return call_result.GetCompositeSchedule(
             status="Accepted",
             schedule={
                 "evse_id": evse_id,
                 "duration": duration,
-                "schedule_start": timestamp(now),
-                "charging_rate_unit": unit,
-                "charging_schedule_period": [
-                    {
-                        "start_period": offset,
-                        "limit": round(limit * factor, 1),
-                        "number_phases": phases,
-                    }
-                    for offset, limit in steps
-                ],
+                "schedule_start": composite.start,
+                "charging_rate_unit": composite.unit,
+                "charging_schedule_period": composite.periods,
             },
         )
 
@@ -342,12 +298,7 @@ class Client201(ChargePoint):  # type: ignore[misc]
 
     @on(Action.request_stop_transaction)
     def on_request_stop(self, transaction_id: str) -> Any:
-        for connector in self.sim.connectors.values():
-            if connector.transaction_id == transaction_id and not connector.tx_done:
-                self.sim.stop_transaction(connector.connector_id, self.link.clock(), "Remote")
-                self.link.wake()
-                return call_result.RequestStopTransaction(status="Accepted")
-        return call_result.RequestStopTransaction(status="Rejected")
+        return call_result.RequestStopTransaction(status=self._stop_on_request(transaction_id))
 
     @on(Action.trigger_message)
     def on_trigger_message(self, requested_message: str, evse: dict[str, Any] | None = None) -> Any:
