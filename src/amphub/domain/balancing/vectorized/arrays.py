@@ -54,11 +54,6 @@ class IndexArrays:
     sub_start: IntArray
     """(node, kind) → where the subtree's connectors of that kind start in ``by_kind``."""
     sub_stop: IntArray
-    path_start: IntArray
-    """Connector i loads the constraints ``path_constraint[path_start[i]:path_start[i+1]]``."""
-    path_constraint: IntArray
-    path_owner: IntArray
-    """For every entry of ``path_constraint``: the connector whose path it belongs to."""
 
 
 def build_arrays(index: GroupIndex) -> IndexArrays:
@@ -93,13 +88,6 @@ def build_arrays(index: GroupIndex) -> IndexArrays:
             .reshape(-1)
         )
 
-    lengths = np.array([len(path) for path in index.paths], dtype=np.int64)
-    path_start = np.zeros(len(index.paths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=path_start[1:])
-    path_constraint = np.array([j for path in index.paths for j in path], dtype=np.int64).reshape(
-        -1
-    )
-    path_owner = np.repeat(np.arange(len(index.paths), dtype=np.int64), lengths)
     return IndexArrays(
         connector_count=len(index.keys),
         node_count=n_nodes,
@@ -116,9 +104,6 @@ def build_arrays(index: GroupIndex) -> IndexArrays:
         by_kind=by_kind,
         sub_start=sub_start,
         sub_stop=sub_stop,
-        path_start=path_start,
-        path_constraint=path_constraint,
-        path_owner=path_owner,
     )
 
 
@@ -142,11 +127,3 @@ def constraint_loads(arrays: IndexArrays, members: IntArray, values: FloatArray)
     per_slot = slot_sums(arrays, members, values)
     add_up_tree(arrays, per_slot)
     return (per_slot[:, :1] + per_slot[:, 1:]).reshape(-1)
-
-
-def on_paths(arrays: IndexArrays, per_constraint: BoolArray) -> BoolArray:
-    """Per connector: whether any constraint on its path is flagged."""
-    hit = per_constraint[arrays.path_constraint]
-    counts = np.bincount(arrays.path_owner[hit], minlength=arrays.connector_count)
-    flagged: BoolArray = counts > 0
-    return flagged

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import compress
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import TypeVar
 
 import numpy as np
@@ -53,10 +53,9 @@ from amphub.domain.balancing.vectorized.arrays import (
     IndexArrays,
     IntArray,
     constraint_loads,
-    on_paths,
 )
 from amphub.domain.balancing.vectorized.fill import Passes, PassKey, share
-from amphub.domain.balancing.vectorized.levels import Solved
+from amphub.domain.balancing.vectorized.levels import Solved, ranges
 from amphub.domain.units import PHASES
 
 Int8Array = npt.NDArray[np.int8]
@@ -78,10 +77,10 @@ _FROM_BASE = 2
 
 _T = TypeVar("_T")
 _state_of = attrgetter("state")
-_measured_of = attrgetter("measured")
-_l1_of = attrgetter("l1_a")
-_l2_of = attrgetter("l2_a")
-_l3_of = attrgetter("l3_a")
+_since_of = attrgetter("state_since")
+_l1_of = attrgetter("measured.l1_a")
+_l2_of = attrgetter("measured.l2_a")
+_l3_of = attrgetter("measured.l3_a")
 
 
 def micros(moment: datetime | None) -> int:
@@ -114,6 +113,8 @@ class Carried:
     memories_by_key: dict[ConnectorKey, ConnectorMemory] | None
     passes: dict[PassKey, Solved]
     """The water-level passes of the cycle, for the next one to reuse unchanged subtrees."""
+    world: _World | None
+    """What the snapshot said, for the next cycle to read only what changed."""
 
 
 def allocate_vectorized(
@@ -130,7 +131,7 @@ def allocate_vectorized(
     room = np.array(room_list)
     carried = memory.carried
     before = carried if carried is not None and carried.index is index else _carried(index, memory)
-    world = _World(index, arrays, snapshot)
+    world = _World(index, arrays, snapshot, before.world)
     start = _ceilings(arrays, world, before, now, settings)
     running, pause_binding, pause_constraint = _select_running(
         index, arrays, world, start, before, room, room_list, now, settings
@@ -164,33 +165,54 @@ def allocate_vectorized(
         if binding[i] == CODE[Binding.EXTERNAL_CAP]
     }
     return _result(
-        index, before, start, limits, binding, constraint, details, available, now, passes
+        index, before, start, limits, binding, constraint, details, available, now, passes, world
     )
 
 
 class _World:
-    """What the snapshot says about each connector, in index order."""
+    """What the snapshot says about each connector, in index order. Read again only for
+    the connectors whose ``ConnectorLive`` is not the very object of the previous cycle
+    (the controller keeps the object while nothing about the connector changes)."""
 
-    def __init__(self, index: GroupIndex, arrays: IndexArrays, snapshot: BalancingInput) -> None:
+    def __init__(
+        self,
+        index: GroupIndex,
+        arrays: IndexArrays,
+        snapshot: BalancingInput,
+        previous: _World | None,
+    ) -> None:
         n = arrays.connector_count
         lives: list[ConnectorLive | None] = list(map(snapshot.connectors.get, index.keys))
-        present_list = [live is not None for live in lives]
-        present = np.fromiter(present_list, dtype=np.bool_, count=n)
-        found: list[ConnectorLive] = list(compress(lives, present_list))  # type: ignore[arg-type]
-        count = len(found)
         self.lives = lives
-        self.state = np.zeros(n, dtype=np.int8)
-        self.state[present] = np.fromiter(
-            map(_STATE.__getitem__, map(_state_of, found)), dtype=np.int8, count=count
-        )
-        measured = list(map(_measured_of, found))
-        l1 = np.fromiter(map(_l1_of, measured), dtype=np.float64, count=count)
-        l2 = np.fromiter(map(_l2_of, measured), dtype=np.float64, count=count)
-        l3 = np.fromiter(map(_l3_of, measured), dtype=np.float64, count=count)
-        self.draw = np.zeros(n)
-        self.draw[present] = np.where(
-            arrays.kind[present] > 0, l1, np.maximum(np.maximum(l1, l2), l3)
-        )
+        self.kind = arrays.kind
+        if previous is None:
+            fresh = np.arange(n, dtype=np.int64)
+            self.state = np.zeros(n, dtype=np.int8)
+            self.l1_a = np.zeros(n)
+            self.since_us = np.full(n, NO_TIME, dtype=np.int64)
+        else:
+            kept = np.fromiter(map(is_, lives, previous.lives), dtype=np.bool_, count=n)
+            fresh = np.flatnonzero(~kept)
+            self.state = previous.state.copy()
+            self.l1_a = previous.l1_a.copy()
+            self.since_us = previous.since_us.copy()
+        if fresh.size:
+            changed = [lives[i] for i in fresh.tolist()]
+            present_list = [live is not None for live in changed]
+            present = np.fromiter(present_list, dtype=np.bool_, count=fresh.size)
+            found: list[ConnectorLive] = list(compress(changed, present_list))  # type: ignore[arg-type]
+            count = len(found)
+            at = fresh[present]
+            self.state[fresh] = 0
+            self.state[at] = np.fromiter(
+                map(_STATE.__getitem__, map(_state_of, found)), dtype=np.int8, count=count
+            )
+            self.l1_a[fresh] = 0.0
+            self.l1_a[at] = np.fromiter(map(_l1_of, found), dtype=np.float64, count=count)
+            self.since_us[fresh] = NO_TIME
+            self.since_us[at] = np.fromiter(
+                map(micros, map(_since_of, found)), dtype=np.int64, count=count
+            )
         self.cap_a = np.zeros(n)
         self.has_cap = np.zeros(n, dtype=np.bool_)
         self.cap_reasons: dict[int, str] = {}
@@ -202,6 +224,19 @@ class _World:
             self.cap_a[i] = cap.cap_a
             self.has_cap[i] = True
             self.cap_reasons[i] = cap.reason
+
+    def draw(self, connectors: IntArray) -> FloatArray:
+        """What each of ``connectors`` (all present) draws: the charger's L1 for a
+        single-phase one, the highest of its phases for a three-phase one."""
+        draw = self.l1_a[connectors]
+        three = np.flatnonzero(self.kind[connectors] == 0)
+        if three.size:
+            lives = self.lives
+            found = [lives[i] for i in connectors[three].tolist()]
+            l2 = np.fromiter(map(_l2_of, found), dtype=np.float64, count=len(found))
+            l3 = np.fromiter(map(_l3_of, found), dtype=np.float64, count=len(found))
+            draw[three] = np.maximum(np.maximum(draw[three], l2), l3)
+        return draw
 
 
 def _carried(index: GroupIndex, memory: BalancerMemory) -> Carried:
@@ -231,6 +266,7 @@ def _carried(index: GroupIndex, memory: BalancerMemory) -> Carried:
         decisions_by_key=None,
         memories_by_key=None,
         passes={},
+        world=None,
     )
 
 
@@ -286,9 +322,12 @@ def _ceilings(
     under_from = np.zeros(n, dtype=np.int8)
     lending_us = np.full(n, NO_TIME, dtype=np.int64)
     lending_from = np.zeros(n, dtype=np.int8)
-    under = np.flatnonzero(
-        charging & (previous > 0.0) & (world.draw < previous - settings.underdraw_tolerance_a)
-    )
+    # A three-phase car draws at least its L1: only those below on L1 may draw less.
+    below_limit = previous - settings.underdraw_tolerance_a
+    maybe = np.flatnonzero(charging & (previous > 0.0) & (world.l1_a < below_limit))
+    draw = np.zeros(n)
+    draw[maybe] = world.draw(maybe)
+    under = maybe[draw[maybe] < below_limit[maybe]]
     if under.size:
         lend_start = now - settings.lend_after
         lend_start_us = micros(lend_start)
@@ -296,14 +335,7 @@ def _ceilings(
         had_since = base_since != NO_TIME
         since_us = np.where(had_since, base_since, now_us)
         since_from = np.where(had_since, _FROM_BASE, _FROM_NOW).astype(np.int8)
-        lives = world.lives
-        long_enough = np.array(
-            [
-                since <= lend_start_us and _since(lives[i]) <= lend_start
-                for i, since in zip(under.tolist(), since_us.tolist(), strict=True)
-            ],
-            dtype=np.bool_,
-        ).reshape(under.size)
+        long_enough = (since_us <= lend_start_us) & (world.since_us[under] <= lend_start_us)
         base_lent = before.lending_us[under]
         had_lent = base_lent != NO_TIME
         lent_us = np.where(had_lent, base_lent, now_us)
@@ -314,7 +346,7 @@ def _ceilings(
         lender = under[lends]
         lending_us[lender] = lent_us[lends]
         lending_from[lender] = np.where(had_lent[lends], _FROM_BASE, _FROM_NOW)
-        keep = np.maximum(low[lender], world.draw[lender] + settings.lend_margin_a)
+        keep = np.maximum(low[lender], draw[lender] + settings.lend_margin_a)
         lowers = keep < top[lender]
         top[lender[lowers]] = keep[lowers]
         by[lender[lowers]] = CODE[Binding.EV_DRAW]
@@ -341,11 +373,6 @@ def _ceilings(
         lending_us=lending_us,
         lending_from=lending_from,
     )
-
-
-def _since(live: ConnectorLive | None) -> datetime:
-    assert live is not None
-    return live.state_since
 
 
 def _select_running(
@@ -382,7 +409,7 @@ def _select_running(
         return candidates, pause_binding, pause_constraint
 
     # Only cars loading a crowded constraint compete; the others all fit whatever happens.
-    contested = on_paths(arrays, crowded) & candidate
+    contested = _loading(arrays, np.flatnonzero(crowded)) & candidate
     running = np.flatnonzero(candidate & ~contested).tolist()
     previous_list = previous.tolist()
     on_start = now - settings.min_on_time
@@ -419,6 +446,18 @@ def _select_running(
         pause_binding[i] = CODE[binding]
         pause_constraint[i] = blocked
     return np.array(sorted(running), dtype=np.int64), pause_binding, pause_constraint
+
+
+def _loading(arrays: IndexArrays, constraints: IntArray) -> BoolArray:
+    """Per connector: whether it loads any of ``constraints`` (its node's subtree, three-phase
+    or single-phase on that phase)."""
+    nodes = constraints // 3
+    kinds = np.stack((np.zeros_like(nodes), constraints % 3 + 1), axis=1)
+    starts = arrays.sub_start[nodes[:, None], kinds].reshape(-1)
+    stops = arrays.sub_stop[nodes[:, None], kinds].reshape(-1)
+    loading = np.zeros(arrays.connector_count, dtype=np.bool_)
+    loading[arrays.by_kind[ranges(starts, stops - starts)]] = True
+    return loading
 
 
 def _turn_key(
@@ -519,6 +558,7 @@ def _result(
     available: AvailableCurrents,
     now: datetime,
     passes: Passes,
+    world: _World,
 ) -> Allocation:
     """Decisions and memories, rebuilt only where their values changed; the mappings
     copied from the previous cycle's and updated."""
@@ -596,6 +636,7 @@ def _result(
         decisions_by_key=decisions_by_key,
         memories_by_key=memories_by_key,
         passes=passes.current,
+        world=world,
     )
     memory = BalancerMemory(connectors=memories_by_key, decisions=decisions_by_key)
     object.__setattr__(memory, "carried", carried)

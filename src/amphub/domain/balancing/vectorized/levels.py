@@ -88,10 +88,11 @@ class Solved:
     tri_top: FloatArray
     const: FloatArray
     spare: FloatArray
-    after_depth: tuple[tuple[FloatArray, FloatArray], ...]
+    after_depth: tuple[tuple[FloatArray, FloatArray] | None, ...]
     """Per entry of ``IndexArrays.depths``: every connector's capped floor and ceiling
-    (``by_kind`` order) once that depth was solved."""
-    prepared: dict[int, Prepared]
+    (``by_kind`` order) once that depth was solved (valid in that depth's subtrees; not
+    kept for the root's depth)."""
+    prepared: dict[int, Large]
     """Large nodes' sorted lists and breakpoint loads, reusable while the lists are the
     same (typically the root, when only the meter moved)."""
 
@@ -149,7 +150,7 @@ def solve(
         same_lists = ~changes.lists
     if ref is not None and not dirty[0]:
         return ref
-    prepared: dict[int, Prepared] = {}
+    prepared: dict[int, Large] = {}
     if ref is not None:
         prepared = {n: p for n, p in ref.prepared.items() if same_lists[n]}
     members = np.flatnonzero(member)
@@ -171,25 +172,36 @@ def solve(
         state.own[clean] = ref.own[clean]
         state.own_by[clean] = ref.own_by[clean]
         state.tri_top[clean] = ref.tri_top[clean]
-    after_depth: list[tuple[FloatArray, FloatArray]] = []
+    after_depth: list[tuple[FloatArray, FloatArray] | None] = []
+    # Clean subtrees' capped lists are copied from the reference only when something reads
+    # them: a batched solve or a large node's first look above them, or a snapshot.
+    pending: list[tuple[int, IntArray]] = []
+
+    def restore() -> None:
+        if not pending:
+            return
+        assert ref is not None
+        for depth, kept in pending:
+            positions = (
+                arrays.below_depth[depth]
+                if kept.size == arrays.depths[depth][0].size
+                else ranges(
+                    arrays.sub_start[kept].reshape(-1),
+                    (arrays.sub_stop[kept] - arrays.sub_start[kept]).reshape(-1),
+                )
+            )
+            low_after, high_after = ref.after_depth[depth]  # type: ignore[misc]
+            state.low_k[positions] = low_after[positions]
+            state.high_k[positions] = high_after[positions]
+        pending.clear()
+
     for depth, (nodes, parents) in enumerate(arrays.depths):
         is_dirty = dirty[nodes]
         if ref is not None and not is_dirty.all():
             kept = nodes[~is_dirty]
             const[kept] = ref.const[kept]
             spare[kept] = ref.spare[kept]
-            # Their subtrees' capped lists, as the reference left them at this depth.
-            positions = (
-                arrays.below_depth[depth]
-                if kept.size == nodes.size
-                else ranges(
-                    arrays.sub_start[kept].reshape(-1),
-                    (arrays.sub_stop[kept] - arrays.sub_start[kept]).reshape(-1),
-                )
-            )
-            low_after, high_after = ref.after_depth[depth]
-            state.low_k[positions] = low_after[positions]
-            state.high_k[positions] = high_after[positions]
+            pending.append((depth, kept))
             nodes_solved = nodes[is_dirty]
         else:
             nodes_solved = nodes
@@ -201,15 +213,24 @@ def solve(
             rows = np.flatnonzero(binding.any(axis=1))[::-1]  # ascending node numbers
             large = state.count[nodes_solved[rows]].sum(axis=1) >= LARGE_NODE
             if not large.all():
+                restore()
                 _solve_nodes(state, nodes_solved[rows[~large]], binding[rows[~large]])
             for row in rows[large].tolist():
                 node = int(nodes_solved[row])
-                single = np.array([node], dtype=np.int64)
                 known = prepared.get(node)
                 if known is None:
-                    known = prepared[node] = Prepared(_Lists(state, single), {})
-                _solve_nodes(state, single, binding[row : row + 1], known)
-        after_depth.append((state.low_k.copy(), state.high_k.copy()))
+                    restore()
+                    known = prepared[node] = Large(state, node)
+                phases = (np.flatnonzero(binding[row]) + 1).tolist()
+                known.solve(state, node, phases)
+        if parents[0] < 0:
+            after_depth.append(None)  # the root: read again only if it is clean, and then
+            # the whole pass is the reference's
+        elif nodes_solved.size or ref is None:
+            restore()
+            after_depth.append((state.low_k.copy(), state.high_k.copy()))
+        else:
+            after_depth.append(ref.after_depth[depth])
         if parents[0] >= 0:
             np.add.at(const, parents, const[nodes])
             np.add.at(spare, parents, spare[nodes])
@@ -322,25 +343,12 @@ class _Lists:
         second: IntArray,
         const: FloatArray,
         room: FloatArray,
-        known: dict[tuple[int, int, float], Breakpoints] | None = None,
     ) -> FloatArray:
         """``levels._level`` of instances made of segment ``first`` and, where ``second``
-        is not -1, segment ``second`` merged in. With ``known``, each instance's
-        breakpoints are prepared once (or found there) and only the room varies."""
+        is not -1, segment ``second`` merged in."""
         lengths = self.count[first] + np.where(second >= 0, self.count[np.maximum(second, 0)], 0)
-        if known is None:
-            values, is_low = self._instances(first, second)
-            return instance_levels(values, is_low, lengths, const, room)
-        found = np.empty(first.size)
-        for k, (a, b, c, r) in enumerate(
-            zip(first.tolist(), second.tolist(), const.tolist(), room.tolist(), strict=True)
-        ):
-            points = known.get((a, b, c))
-            if points is None:
-                values, is_low = self._instances(first[k : k + 1], second[k : k + 1])
-                points = known[(a, b, c)] = Breakpoints(values, is_low, c)
-            found[k] = points.level(r)
-        return found
+        values, is_low = self._instances(first, second)
+        return instance_levels(values, is_low, lengths, const, room)
 
     def _instances(self, first: IntArray, second: IntArray) -> tuple[FloatArray, BoolArray]:
         """The sorted breakpoints of each instance, instances one after the other."""
@@ -354,11 +362,125 @@ class _Lists:
         return self.values[position], self.is_low[position]
 
 
-class Prepared(NamedTuple):
-    """A large node's sorted lists and the breakpoints of its instances."""
+class Large:
+    """One large node solved with the scalar code's control flow (``levels._solve_node``)
+    over its sorted lists as arrays: per kind, sorted floors and ceilings with their prefix
+    sums, so that a load is two binary searches, and an instance's breakpoints a merge of
+    sorted runs. Kept while the node's lists stay the same (only its room moved)."""
 
-    lists: _Lists
-    instances: dict[tuple[int, int, float], Breakpoints]
+    def __init__(self, state: _State, node: int) -> None:
+        arrays = state.arrays
+        self.positions: list[IntArray] = []
+        self.raw_low: list[FloatArray] = []
+        self.raw_high: list[FloatArray] = []
+        self.low: list[FloatArray] = []
+        self.high: list[FloatArray] = []
+        self.sum_low: list[FloatArray] = []
+        self.sum_high: list[FloatArray] = []
+        for kind in range(4):
+            span = np.arange(arrays.sub_start[node, kind], arrays.sub_stop[node, kind])
+            positions = span[state.in_kind[span]]
+            raw_low = state.low_k[positions]
+            raw_high = state.high_k[positions]
+            low = np.sort(raw_low)
+            high = np.sort(raw_high)
+            self.positions.append(positions)
+            self.raw_low.append(raw_low)
+            self.raw_high.append(raw_high)
+            self.low.append(low)
+            self.high.append(high)
+            self.sum_low.append(_with_zero(np.cumsum(low)))
+            self.sum_high.append(_with_zero(np.cumsum(high)))
+        self.count = [low.size for low in self.low]
+        self.instances: dict[tuple[int, int, float], Breakpoints] = {}
+
+    def load(self, kind: int, const: float, level: float) -> float:
+        """``levels._load``."""
+        k_low = int(np.searchsorted(self.low[kind], level, side="left"))
+        k_high = int(np.searchsorted(self.high[kind], level, side="left"))
+        return ((const + (k_low - k_high) * level) - float(self.sum_low[kind][k_low])) + float(
+            self.sum_high[kind][k_high]
+        )
+
+    def level(self, kind: int, other: int, const: float, room: float) -> float:
+        """``levels._level`` of ``kind``'s lists, with ``other``'s merged in (-1: none)."""
+        found = self.instances.get((kind, other, const))
+        if found is None:
+            parts = [kind] if other < 0 else [kind, other]
+            lows = [self.low[k] for k in parts]
+            values = np.concatenate(lows + [self.high[k] for k in parts])
+            order = np.argsort(values, kind="stable")  # sorted runs: a merge
+            is_low = order < sum(low.size for low in lows)
+            found = self.instances[(kind, other, const)] = Breakpoints(values[order], is_low, const)
+        return found.level(room)
+
+    def solve(self, state: _State, node: int, binding: list[int]) -> None:
+        """``levels._solve_node`` of ``node`` for its ``binding`` phases."""
+        c = state.const[node].tolist()
+        spare = state.spare[node].tolist()
+        room = state.room[node].tolist()
+        count = self.count
+        j = 3 * node - 1  # + phase = constraint
+        if not count[0]:
+            for p in binding:
+                self._set(state, node, p, self.level(p, -1, c[p], room[p - 1]), j + p)
+            return
+        first, first_phase = INF, 0
+        for p in binding:
+            if not count[p]:
+                if first < INF and self.load(0, c[0], first) <= room[p - 1]:
+                    continue
+                level = self.level(0, -1, c[0], room[p - 1])
+            else:
+                if (
+                    first < INF
+                    and self.load(0, c[0], first) + self.load(p, c[p], first) <= room[p - 1]
+                ):
+                    continue
+                level = self.level(0, p, c[0] + c[p], room[p - 1])
+            if level < first:
+                first, first_phase = level, p
+        if first == INF:
+            state.tri_top[node] = float(self.high[0][-1])
+            return
+        tri_load = self.load(0, c[0], first)
+        for p in (1, 2, 3):
+            if not count[p]:
+                if p == first_phase:
+                    state.own[node, p] = first
+                    state.own_by[node, p] = j + p
+                continue
+            if p == first_phase:
+                level = first
+            else:
+                left = room[p - 1] - tri_load
+                if c[p] + spare[p] <= left:
+                    continue
+                level = self.level(p, -1, c[p], left)
+            self._set(state, node, p, level, j + p)
+        self._set(state, node, 0, first, j + first_phase)
+
+    def _set(self, state: _State, node: int, kind: int, level: float, constraint: int) -> None:
+        """``levels._set``: the level, the lists capped there, the spare of the capped
+        sorted lists (summed in order)."""
+        if kind == 0:
+            state.tri_top[node] = min(float(self.high[0][-1]), level)
+        if level == INF:
+            return
+        state.own[node, kind] = level
+        state.own_by[node, kind] = constraint
+        low = np.minimum(self.low[kind], level)
+        high = np.minimum(self.high[kind], level)
+        state.spare[node, kind] = float(np.cumsum(high)[-1]) - float(np.cumsum(low)[-1])
+        positions = self.positions[kind]
+        state.low_k[positions] = np.minimum(self.raw_low[kind], level)
+        state.high_k[positions] = np.minimum(self.raw_high[kind], level)
+
+
+def _with_zero(sums: FloatArray) -> FloatArray:
+    out = np.zeros(sums.size + 1)
+    out[1:] = sums
+    return out
 
 
 class Breakpoints:
@@ -434,13 +556,9 @@ class Breakpoints:
         return best + (room - best_load) / slope if slope > 0 else best
 
 
-def _solve_nodes(
-    state: _State, nodes: IntArray, binding: BoolArray, prepared: Prepared | None = None
-) -> None:
-    """``levels._solve_node`` for every node in ``nodes`` (one depth, ascending); with
-    ``prepared``, for one large node whose sorted lists it holds."""
-    seg = _Lists(state, nodes) if prepared is None else prepared.lists
-    known = None if prepared is None else prepared.instances
+def _solve_nodes(state: _State, nodes: IntArray, binding: BoolArray) -> None:
+    """``levels._solve_node`` for every node in ``nodes`` (one depth, ascending)."""
+    seg = _Lists(state, nodes)
     count = seg.count.reshape(-1, 4)
     c = state.const[nodes]
     spare = state.spare[nodes]
@@ -458,7 +576,7 @@ def _solve_nodes(
     const_1 = np.where(
         tri, np.where(mono, c[rows, 0] + c[rows, phases], c[rows, 0]), c[rows, phases]
     )
-    level_1 = seg.levels(first_seg, second_seg, const_1, room[rows, phase_index], known)
+    level_1 = seg.levels(first_seg, second_seg, const_1, room[rows, phase_index])
 
     # No three-phase connectors: the phases are independent.
     alone = ~tri & (level_1 < INF)
@@ -509,7 +627,7 @@ def _solve_nodes(
             need = others & ~(c[live, p] + spare[live, p] <= left)
             if need.any():
                 r = live[need]
-                level = seg.levels(4 * r + p, np.full(r.size, -1), c[r, p], left[need], known)
+                level = seg.levels(4 * r + p, np.full(r.size, -1), c[r, p], left[need])
                 finite = level < INF
                 r = r[finite]
                 sets.append((4 * r + p, level[finite], 3 * nodes[r] + p - 1))
