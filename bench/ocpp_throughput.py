@@ -40,7 +40,7 @@ from typing import Any
 
 import websockets
 
-from amphub.entrypoints.server import event_loop_runner
+from amphub.entrypoints.server import event_loop_runner, tune_gc
 
 PASSWORD = "bench-password-0123456789"
 SUBPROTOCOL = "ocpp1.6"
@@ -503,6 +503,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        tune_gc()  # every server (and the baselines) with amphub serve's collector settings
     with event_loop_runner() as runner:  # uvloop, as `amphub serve` runs
         if args.serve == "echo":
             runner.run(serve_echo())
