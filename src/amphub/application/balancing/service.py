@@ -49,6 +49,10 @@ class BalancingService:
         self._clock = clock
         self._settings = settings or ControllerSettings()
         self._controllers: dict[int, GroupController] = {}
+        # Who hears what: a site with many groups gets a reading or a charger's event per
+        # message, so these are looked up, not scanned; rebuilt when a group is (re)loaded.
+        self._by_meter: dict[int, list[GroupController]] = {}
+        self._by_charge_point: dict[int, list[GroupController]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._reloads: set[asyncio.Task[None]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
@@ -78,6 +82,7 @@ class BalancingService:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         self._controllers.clear()
+        self._reindex()
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -106,12 +111,14 @@ class BalancingService:
             return
         if controller is not None:
             controller.reconfigure(loaded)
+            self._reindex()
             return
         controller = GroupController(
             loaded, self._meters, self._chargers, self._commander, self.recorder, self._clock,
             self._settings, self._cap_sources,
         )  # fmt: skip
         self._controllers[group_id] = controller
+        self._reindex()
         self._tasks[group_id] = asyncio.get_running_loop().create_task(
             controller.run(), name=f"balancing-group-{group_id}"
         )
@@ -119,6 +126,7 @@ class BalancingService:
 
     async def _stop_controller(self, group_id: int) -> None:
         self._controllers.pop(group_id, None)
+        self._reindex()
         task = self._tasks.pop(group_id, None)
         if task is not None:
             task.cancel()
@@ -126,15 +134,21 @@ class BalancingService:
 
     # -- events -----------------------------------------------------------------------------
 
-    def _on_reading(self, live: LiveReading) -> None:
+    def _reindex(self) -> None:
+        self._by_meter.clear()
+        self._by_charge_point.clear()
         for controller in self._controllers.values():
-            if controller.meter_id == live.meter_id:
-                controller.wake()
+            if controller.meter_id is not None:
+                self._by_meter.setdefault(controller.meter_id, []).append(controller)
+            for charge_point_id in controller.charge_point_ids:
+                self._by_charge_point.setdefault(charge_point_id, []).append(controller)
+
+    def _on_reading(self, live: LiveReading) -> None:
+        for controller in self._by_meter.get(live.meter_id, ()):
+            controller.wake()
 
     def _on_charger(self, event: LiveEvent) -> None:
-        for controller in self._controllers.values():
-            if event.charge_point_id not in controller.charge_point_ids:
-                continue
+        for controller in self._by_charge_point.get(event.charge_point_id, ()):
             if event.kind is LiveEventKind.CONNECTED:
                 controller.charger_connected(event.charge_point_id)
             elif event.kind is LiveEventKind.DISCONNECTED:
