@@ -209,6 +209,8 @@ class Charger:
         self.writer = writer
         self.sent = 0
         self.start = datetime.now(UTC)
+        self.reply: asyncio.Future[None] | None = None
+        self.listening = asyncio.create_task(self._listen())
 
     @classmethod
     async def connect(cls, host: str, port: int, identity: str) -> Charger:
@@ -238,34 +240,45 @@ class Charger:
             header = bytes((0x80 | opcode, 0x80 | 126)) + size.to_bytes(2, "big")
         self.writer.write(header + b"\0\0\0\0" + payload)
 
-    async def _receive(self) -> tuple[int, bytes]:
-        first, second = await self.reader.readexactly(2)
-        size = second & 0x7F
-        if size == 126:
-            size = int.from_bytes(await self.reader.readexactly(2), "big")
-        elif size == 127:
-            size = int.from_bytes(await self.reader.readexactly(8), "big")
-        return first & 0x0F, await self.reader.readexactly(size)
+    async def _listen(self) -> None:
+        """Reads every frame, as a charger's WebSocket stack does: pings are answered and
+        the server's CALLs refused even while the charger has nothing to send."""
+        try:
+            while True:
+                first, second = await self.reader.readexactly(2)
+                size = second & 0x7F
+                if size == 126:
+                    size = int.from_bytes(await self.reader.readexactly(2), "big")
+                elif size == 127:
+                    size = int.from_bytes(await self.reader.readexactly(8), "big")
+                opcode, payload = first & 0x0F, await self.reader.readexactly(size)
+                if opcode == 0x9:  # ping
+                    self._send(payload, opcode=0xA)
+                elif opcode == 0x8:
+                    raise ConnectionError("closed by the server")
+                elif payload.startswith(b"[2,"):
+                    unique_id = json.loads(payload)[1]
+                    self._send(json.dumps([4, unique_id, "NotImplemented", "", {}]).encode())
+                elif self.reply is not None and not self.reply.done():
+                    self.reply.set_result(None)
+        except (ConnectionError, asyncio.IncompleteReadError) as error:
+            if self.reply is not None and not self.reply.done():
+                self.reply.set_exception(ConnectionError(str(error)))
 
     async def exchange(self) -> float:
-        """One MeterValues and its reply; CALLs from the server are refused on the way."""
+        """One MeterValues and its reply."""
+        if self.listening.done():
+            raise ConnectionError("the connection is gone")
         self.sent += 1
+        self.reply = asyncio.get_running_loop().create_future()
         began = time.perf_counter()
         self._send(frame(self.sent, self.start + timedelta(seconds=self.sent)).encode())
-        while True:
-            opcode, payload = await self._receive()
-            if opcode == 0x9:  # ping
-                self._send(payload, opcode=0xA)
-            elif opcode == 0x8:
-                raise ConnectionError("closed by the server")
-            elif payload.startswith(b"[2,"):
-                unique_id = json.loads(payload)[1]
-                self._send(json.dumps([4, unique_id, "NotImplemented", "", {}]).encode())
-            else:
-                return time.perf_counter() - began
+        await self.reply
+        return time.perf_counter() - began
 
     def close(self) -> None:
         self._send(b"\x03\xe8", opcode=0x8)
+        self.listening.cancel()
         self.writer.close()
 
 
@@ -287,8 +300,8 @@ async def load(
         raise AssertionError("unreachable")
 
     chargers = await asyncio.gather(*(connect(n) for n in range(first, first + count)))
-    for charger in chargers:  # warm up: amphub reads capabilities after the first message
-        await charger.exchange()
+    # Warm up: amphub reads each charger's capabilities after its first message.
+    await asyncio.gather(*(charger.exchange() for charger in chargers))
     print("CONNECTED", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     latencies: list[float] = []
