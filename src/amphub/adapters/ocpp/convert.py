@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,10 @@ def parse_timestamp(text: str, field: str = "timestamp") -> datetime:
     return moment.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=64)
 def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC, milliseconds. Cached: a balancing cycle stamps every charger's
+    profile with the same instant."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
