@@ -132,6 +132,7 @@ class GroupController:
         self._cycle_started = 0.0
         self._memory = BalancerMemory()
         self._deliveries: dict[ConnectorKey, Delivery] = {}
+        self._lives: dict[ConnectorKey, ConnectorLive] = {}
         self._dynamic_sent_at: dict[ConnectorKey, datetime] = {}
         self._standing_due: set[int] = set()
         self._standing_acked: set[int] = set()
@@ -159,6 +160,7 @@ class GroupController:
         self._standing_due = set(loaded.charge_points)
         keys = set(loaded.balancing.index.keys)
         self._deliveries = {k: d for k, d in self._deliveries.items() if k in keys}
+        self._lives = {k: live for k, live in self._lives.items() if k in keys}
 
     def reconfigure(self, loaded: LoadedGroup) -> None:
         """New settings or members: new standing shares go out with the next cycle."""
@@ -286,11 +288,19 @@ class GroupController:
             live_connector = point.connector(key.connector_id)
             if live_connector is None:
                 continue
-            connectors[key] = ConnectorLive(
+            observed = ConnectorLive(
                 state=vehicle_state(live_connector.status),
                 state_since=live_connector.status_at or now,
                 measured=live_connector.current_a or PhaseCurrents.zero(),
             )
+            # The same object while nothing changed: the allocator of a large group reads
+            # again only the connectors whose object is new.
+            kept = self._lives.get(key)
+            if kept is not None and kept == observed:
+                observed = kept
+            else:
+                self._lives[key] = observed
+            connectors[key] = observed
         keys = self._loaded.balancing.index.keys
         for source in self._cap_sources:
             for key, cap in source.caps(self.group_id, keys, now).items():
