@@ -313,3 +313,18 @@ async def test_meter_values_wake_the_controller_at_most_once_per_interval() -> N
     controller._cycle_started = time.monotonic() - 1.0  # long ago: at once
     controller.wake_soon()
     assert controller._wake.is_set()
+
+
+async def test_an_unchanged_connector_keeps_its_snapshot_object() -> None:
+    """The vectorised allocator reads again only connectors whose object is new."""
+    site = Site(loaded([charge_point(1), charge_point(2)]))
+    site.connect(1)
+    site.connect(2)
+    site.building(10, 10, 10)
+    await site.controller.cycle()
+    first = site.controller._snapshot(site.clock.now()).connectors
+    site.draw(2, 7.0)
+    second = site.controller._snapshot(site.clock.now()).connectors
+    assert second[connector_key(1, 1)] is first[connector_key(1, 1)]
+    assert second[connector_key(2, 1)] is not first[connector_key(2, 1)]
+    assert second[connector_key(2, 1)].measured == PhaseCurrents.uniform(7.0)
