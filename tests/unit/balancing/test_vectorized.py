@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,12 +28,33 @@ from amphub.domain.balancing import (
 from amphub.domain.balancing.allocate import allocate_scalar
 from amphub.domain.balancing.index import constraint_loads
 from amphub.domain.balancing.vectorized import fill as vector_fill
+from amphub.domain.balancing.vectorized import levels as vector_levels
 from amphub.domain.balancing.vectorized.arrays import constraint_loads as vector_loads
 from amphub.domain.balancing.vectorized.cycle import allocate_vectorized
 from tests.unit.balancing.builders import T0
 from tests.unit.balancing.strategies import cycles, groups
 
-EXAMPLES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+SOLVERS = {
+    "as configured": {},
+    "batched": {"SCALAR_UP_TO": 0},
+    "one by one": {"LARGE_NODE": 1},
+}
+"""How the vectorised pass solves a depth's binding nodes: small sets with the scalar
+code, large nodes alone, the rest batched; each way forced on random trees."""
+
+
+@pytest.fixture(params=list(SOLVERS))
+def solver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    for name, value in SOLVERS[request.param].items():
+        monkeypatch.setattr(vector_levels, name, value)
+    return str(request.param)
+
 
 BALANCER_SETTINGS = [
     BalancerSettings(),
@@ -52,7 +74,7 @@ BALANCER_SETTINGS = [
 @EXAMPLES
 @given(data=st.data(), group=groups(max_depth=4))
 def test_both_allocators_decide_the_same_cycle_after_cycle(
-    data: st.DataObject, group: BalancingGroup
+    solver: str, data: st.DataObject, group: BalancingGroup
 ) -> None:
     balancer = data.draw(st.sampled_from(BALANCER_SETTINGS))
     scalar_memory = vector_memory = BalancerMemory()
@@ -87,7 +109,7 @@ def test_both_allocators_decide_the_same_cycle_after_cycle(
 @EXAMPLES
 @given(data=st.data(), group=groups(priorities=1, max_depth=4))
 def test_both_water_fillings_give_the_same_shares(
-    data: st.DataObject, group: BalancingGroup
+    solver: str, data: st.DataObject, group: BalancingGroup
 ) -> None:
     """``fill`` on its own, with floors, ceilings and room that the allocator would rarely
     produce, twice in a row (the second pass reuses what it can of the first)."""

@@ -113,7 +113,7 @@ def solve_levels(
                 p for p in (1, 2, 3) if full0 + const[base + p] + spare[base + p] > room[j + p - 1]
             ]
             if binding:
-                _solve_node(n, binding, lows, highs, const, spare, room, own, own_by)
+                solve_node(n, binding, lows, highs, const, spare, room, own, own_by)
             out = NodeOutput(
                 (lows[base], lows[base + 1], lows[base + 2], lows[base + 3]),
                 (highs[base], highs[base + 1], highs[base + 2], highs[base + 3]),
@@ -175,7 +175,7 @@ def _pushed_down(
     return Pass(levels, level_by, own, own_by, outputs, flagged, gain)
 
 
-def _solve_node(
+def solve_node(
     n: int,
     binding: list[int],
     lows: list[list[float]],

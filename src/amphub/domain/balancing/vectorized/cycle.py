@@ -17,7 +17,7 @@ the small cuts kept under the threshold) run in Python over the connectors conce
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import compress
@@ -410,13 +410,13 @@ def _select_running(
 
     # Only cars loading a crowded constraint compete; the others all fit whatever happens.
     contested = _loading(arrays, np.flatnonzero(crowded)) & candidate
-    running = np.flatnonzero(candidate & ~contested).tolist()
-    previous_list = previous.tolist()
+    competing = np.flatnonzero(contested)
+    previous_list = dict(zip(competing.tolist(), previous[competing].tolist(), strict=True))
     on_start = now - settings.min_on_time
     order = sorted(
-        np.flatnonzero(contested).tolist(),
-        key=_turn_key(index, world, start, before, previous_list, on_start),
+        previous_list, key=_turn_key(index, world, start, before, previous_list, on_start)
     )
+    admitted: list[int] = []
     left = {j: room_list[j] for j in np.flatnonzero(crowded).tolist()}
     paths = index.paths
     min_a = index.min_a
@@ -431,7 +431,7 @@ def _select_running(
             continue
         for j in path:
             left[j] -= need
-        running.append(i)
+        admitted.append(i)
         if previous_list[i] == 0.0:
             waiting_admitted = True
     memories = before.memories
@@ -445,7 +445,9 @@ def _select_running(
         binding = Binding.PAUSED_FOR_ROTATION if rotated else Binding.PAUSED_NO_CAPACITY
         pause_binding[i] = CODE[binding]
         pause_constraint[i] = blocked
-    return np.array(sorted(running), dtype=np.int64), pause_binding, pause_constraint
+    running = candidate & ~contested
+    running[admitted] = True
+    return np.flatnonzero(running), pause_binding, pause_constraint
 
 
 def _loading(arrays: IndexArrays, constraints: IntArray) -> BoolArray:
@@ -465,7 +467,7 @@ def _turn_key(
     world: _World,
     start: _Start,
     before: Carried,
-    previous: list[float],
+    previous: dict[int, float],
     on_start: datetime,
 ) -> Callable[[int], tuple[bool, int, int, float, int]]:
     """``rotation._turn_key``."""
@@ -615,8 +617,14 @@ def _result(
             _time(start.lending_from[i], now, base.lending_since),
         )
 
+    changed_limits = np.flatnonzero(limits != previous).tolist()
     limits_by_key = _updated(
-        before.limits_by_key, keys, limits.tolist(), np.flatnonzero(limits != previous).tolist()
+        before.limits_by_key,
+        keys,
+        dict(zip(changed_limits, limits[changed_limits].tolist(), strict=True))
+        if before.limits_by_key is not None
+        else limits.tolist(),
+        changed_limits,
     )
     decisions_by_key = _updated(before.decisions_by_key, keys, decisions, changed_decisions)
     memories_by_key = _updated(before.memories_by_key, keys, memories, changed_memories)
@@ -656,13 +664,16 @@ def _time(source: int, now: datetime, base: datetime | None) -> datetime | None:
 def _updated(
     previous: dict[ConnectorKey, _T] | None,
     keys: tuple[ConnectorKey, ...],
-    values: list[_T],
+    values: Sequence[_T] | Mapping[int, _T],
     changed: list[int],
 ) -> dict[ConnectorKey, _T]:
-    """The previous mapping with the changed entries replaced (a new dict: the previous
-    one was handed out), or a new one."""
+    """The previous mapping with the changed entries replaced, or a new one (``values``:
+    all of them, or at least the changed ones by connector number). The previous mapping
+    itself when nothing changed: these mappings are values, shared, never mutated."""
     if previous is None:
-        return dict(zip(keys, values, strict=True))
+        return dict(zip(keys, values, strict=True))  # type: ignore[arg-type]
+    if not changed:
+        return previous
     updated = previous.copy()
     for i in changed:
         updated[keys[i]] = values[i]

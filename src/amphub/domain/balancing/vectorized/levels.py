@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from amphub.domain.balancing.levels import SCAN_BELOW
+from amphub.domain.balancing.levels import SCAN_BELOW, solve_node
 from amphub.domain.balancing.vectorized.arrays import (
     BoolArray,
     FloatArray,
@@ -36,6 +36,9 @@ from amphub.domain.balancing.vectorized.arrays import (
 )
 
 INF = math.inf
+SCALAR_UP_TO = 4096
+"""Binding nodes of one depth with at most this many connectors below them, together, are
+solved by the scalar code, one by one."""
 LARGE_NODE = 2048
 """Nodes with this many connectors below them are solved one by one, their sorted lists
 kept for the next pass (numpy's cost per call is nothing next to theirs)."""
@@ -214,7 +217,11 @@ def solve(
             large = state.count[nodes_solved[rows]].sum(axis=1) >= LARGE_NODE
             if not large.all():
                 restore()
-                _solve_nodes(state, nodes_solved[rows[~large]], binding[rows[~large]])
+                small = rows[~large]
+                if state.count[nodes_solved[small]].sum() <= SCALAR_UP_TO:
+                    _solve_scalar(state, nodes_solved[small], binding[small])
+                else:
+                    _solve_nodes(state, nodes_solved[small], binding[small])
             for row in rows[large].tolist():
                 node = int(nodes_solved[row])
                 known = prepared.get(node)
@@ -279,16 +286,9 @@ class _State:
         self.tri_top = np.zeros(n_nodes)
 
 
-class _Lists:
-    """The subtree lists of some nodes (one row each), in two arrangements of one sort:
-
-    - per (row, kind) segment ``4 * row + kind``: the members' capped floors
-      (``sorted_low``) and ceilings (``sorted_high``), each sorted;
-    - per row: all of them together, sorted by value (``values``), each tagged with its
-      kind and whether it is a floor. Any instance of ``levels._level`` (a kind, or
-      three-phase and one single-phase kind merged) is a subsequence of its row: already
-      merged and sorted, lows before or after equal highs (no result depends on which).
-    """
+class _Gathered:
+    """The members of some nodes' subtrees, per (row, kind) segment ``4 * row + kind``, in
+    ``by_kind`` order: positions, capped floors and ceilings, where each segment starts."""
 
     def __init__(self, state: _State, nodes: IntArray) -> None:
         arrays = state.arrays
@@ -304,6 +304,21 @@ class _Lists:
         self.high = state.high_k[self.position]
         self.start = np.zeros(self.count.size + 1, dtype=np.int64)
         np.cumsum(self.count, out=self.start[1:])
+
+
+class _Lists(_Gathered):
+    """The subtree lists of some nodes (one row each), in two arrangements of one sort:
+
+    - per (row, kind) segment ``4 * row + kind``: the members' capped floors
+      (``sorted_low``) and ceilings (``sorted_high``), each sorted;
+    - per row: all of them together, sorted by value (``values``), each tagged with its
+      kind and whether it is a floor. Any instance of ``levels._level`` (a kind, or
+      three-phase and one single-phase kind merged) is a subsequence of its row: already
+      merged and sorted, lows before or after equal highs (no result depends on which).
+    """
+
+    def __init__(self, state: _State, nodes: IntArray) -> None:
+        super().__init__(state, nodes)
         values = np.concatenate((self.low, self.high))
         segments = np.concatenate((self.segment, self.segment))
         by_value = np.argsort(values)
@@ -362,8 +377,50 @@ class _Lists:
         return self.values[position], self.is_low[position]
 
 
+def _solve_scalar(state: _State, nodes: IntArray, binding: BoolArray) -> None:
+    """A few nodes (a pinning pass, or a cycle where little changed): the scalar
+    ``levels.solve_node`` itself, on Python lists of the nodes' capped floors and ceilings
+    (numpy's cost per call would outweigh the work)."""
+    arrays = state.arrays
+    n_slots = 4 * arrays.node_count
+    lists = _Gathered(state, nodes)
+    lows: list[list[float]] = [[]] * n_slots
+    highs: list[list[float]] = [[]] * n_slots
+    const = state.const.reshape(-1).tolist()
+    spare = state.spare.reshape(-1).tolist()
+    room = state.room.reshape(-1).tolist()
+    theta = [INF] * n_slots
+    theta_by = [-1] * n_slots
+    low_values = lists.low.tolist()
+    high_values = lists.high.tolist()
+    bounds = lists.start.tolist()
+    for row, (node, phases) in enumerate(zip(nodes.tolist(), binding.tolist(), strict=True)):
+        base = 4 * node
+        for kind in range(4):
+            segment = 4 * row + kind
+            part = slice(bounds[segment], bounds[segment + 1])
+            lows[base + kind] = low_values[part]
+            highs[base + kind] = high_values[part]
+        binding_phases = [p for p in (1, 2, 3) if phases[p - 1]]
+        solve_node(node, binding_phases, lows, highs, const, spare, room, theta, theta_by)
+        for kind in range(4):
+            s = base + kind
+            state.spare[node, kind] = spare[s]
+            if theta_by[s] < 0:
+                continue
+            level = theta[s]
+            state.own[node, kind] = level
+            state.own_by[node, kind] = theta_by[s]
+            segment = 4 * row + kind
+            positions = lists.position[bounds[segment] : bounds[segment + 1]]
+            state.low_k[positions] = np.minimum(state.low_k[positions], level)
+            state.high_k[positions] = np.minimum(state.high_k[positions], level)
+        tri = highs[base]
+        state.tri_top[node] = max(tri) if tri else 0.0
+
+
 class Large:
-    """One large node solved with the scalar code's control flow (``levels._solve_node``)
+    """One large node solved with the scalar code's control flow (``levels.solve_node``)
     over its sorted lists as arrays: per kind, sorted floors and ceilings with their prefix
     sums, so that a load is two binary searches, and an instance's breakpoints a merge of
     sorted runs. Kept while the node's lists stay the same (only its room moved)."""
@@ -415,7 +472,7 @@ class Large:
         return found.level(room)
 
     def solve(self, state: _State, node: int, binding: list[int]) -> None:
-        """``levels._solve_node`` of ``node`` for its ``binding`` phases."""
+        """``levels.solve_node`` of ``node`` for its ``binding`` phases."""
         c = state.const[node].tolist()
         spare = state.spare[node].tolist()
         room = state.room[node].tolist()
@@ -557,7 +614,7 @@ class Breakpoints:
 
 
 def _solve_nodes(state: _State, nodes: IntArray, binding: BoolArray) -> None:
-    """``levels._solve_node`` for every node in ``nodes`` (one depth, ascending)."""
+    """``levels.solve_node`` for every node in ``nodes`` (one depth, ascending)."""
     seg = _Lists(state, nodes)
     count = seg.count.reshape(-1, 4)
     c = state.const[nodes]
