@@ -83,8 +83,9 @@ async def test_commands_to_a_16_charger(harness: Harness) -> None:
             {"start_period": 0, "limit": 16.0},
             {"start_period": 900, "limit": 6.0, "number_phases": 1},
         ]
-        with pytest.raises(CommandNotSupported, match="stack_level"):
-            await commands.set_charging_profile(cp, 1, profile(stack_level=4))
+        for _ in range(2):  # a valid payload is checked once; an invalid one every time
+            with pytest.raises(CommandNotSupported, match="stack_level"):
+                await commands.set_charging_profile(cp, 1, profile(stack_level=4))
         assert len(answers.received) == 1
 
         assert await commands.clear_charging_profile(cp, ProfileCriteria(profile_id=11))

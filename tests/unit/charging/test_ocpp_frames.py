@@ -23,7 +23,9 @@ from amphub.adapters.ocpp.rpc import (
     RpcError,
     Version,
     call_error_frame,
+    call_frame,
     parse_frame,
+    payload_text,
 )
 from amphub.adapters.ocpp.schemas import Schemas
 from amphub.adapters.ocpp.server import basic_credentials
@@ -237,3 +239,30 @@ def test_compiled_and_jsonschema_agree_on_the_official_schemas(data: st.DataObje
     assert compiled.fast is not None
     exact = json.loads(json.dumps(instance), parse_float=Decimal) if compiled.decimal else instance
     assert compiled.fast(instance) == compiled.validator.is_valid(exact), (name, instance)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    unique_id=st.text(max_size=36),
+    action=st.sampled_from(["SetChargingProfile", "DataTransfer", "Ünïcode"]),
+    payload=st.dictionaries(
+        st.text(max_size=8),
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=8)
+        | st.lists(st.integers(), max_size=3),
+        max_size=5,
+    ),
+)
+def test_an_outgoing_call_is_its_payload_text_in_a_frame(
+    unique_id: str, action: str, payload: dict[str, Any]
+) -> None:
+    """A CALL is written around its payload's text (validated once per text): the same
+    characters as the whole frame written at once, and it parses back."""
+    frame = call_frame(unique_id, action, payload_text(payload))
+    assert frame == json.dumps(
+        [2, unique_id, action, payload], separators=(",", ":"), ensure_ascii=False
+    )
+    assert parse_frame(frame) == Call(unique_id, action, payload)

@@ -31,6 +31,7 @@ from amphub.adapters.ocpp.rpc import (
     call_frame,
     call_result_frame,
     parse_frame,
+    payload_text,
 )
 from amphub.adapters.ocpp.schemas import Schemas
 from amphub.application.charging.errors import (
@@ -55,6 +56,12 @@ HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Any])
 def on(action: str) -> Callable[[HandlerMethod], HandlerMethod]:
     """The ``ocpp`` library's ``@on`` route decorator, typed."""
     return cast(Callable[[HandlerMethod], HandlerMethod], ocpp_on(action))
+
+
+_CHECKED_REQUESTS: set[tuple[Version, str, str]] = set()
+"""Outgoing payloads already found valid, as written: a fan-out sends the same profile to
+many chargers (an equal share), and validating it once is enough."""
+_CHECKED_REQUESTS_MAX = 1024
 
 
 def _expire(future: asyncio.Future[CallResult | CallError]) -> None:
@@ -235,11 +242,17 @@ class ChargerConnection:
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send one CALL and return the charger's validated reply payload."""
         unique_id = str(uuid.uuid4())
-        try:
-            self._schemas.check_request(action, payload, unique_id)
-        except RpcError as error:
-            raise CommandNotSupported(f"{action}: {error.cause}") from error
-        frame = call_frame(unique_id, action, payload)
+        text = payload_text(payload)
+        checked = (self.version, action, text)
+        if checked not in _CHECKED_REQUESTS:
+            try:
+                self._schemas.check_request(action, payload, unique_id)
+            except RpcError as error:
+                raise CommandNotSupported(f"{action}: {error.cause}") from error
+            if len(_CHECKED_REQUESTS) >= _CHECKED_REQUESTS_MAX:
+                _CHECKED_REQUESTS.clear()
+            _CHECKED_REQUESTS.add(checked)
+        frame = call_frame(unique_id, action, text)
         async with self._call_lock:
             # Calls made together (a balancing group's fan-out to its chargers) are each
             # prepared above in one pass of the event loop and written here in the next, one

@@ -219,12 +219,19 @@ def parse_frame(message: str | bytes) -> Frame:
     return CallError(unique_id, code, description, details)
 
 
-def _dump(frame: list[Any]) -> str:
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+def _dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def call_frame(unique_id: str, action: str, payload: dict[str, Any]) -> str:
-    return _dump([_CALL, unique_id, action, payload])
+def payload_text(payload: dict[str, Any]) -> str:
+    """A CALL's payload as JSON, to go into :func:`call_frame`."""
+    return _dump(payload)
+
+
+def call_frame(unique_id: str, action: str, payload_text: str) -> str:
+    """A CALL around a payload already written by :func:`payload_text` (outgoing payloads
+    are written once: the text is also what tells a payload validated before)."""
+    return f"[{_CALL},{_dump(unique_id)},{_dump(action)},{payload_text}]"
 
 
 def call_result_frame(unique_id: str, payload: dict[str, Any]) -> str:
