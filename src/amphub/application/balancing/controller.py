@@ -60,9 +60,13 @@ from amphub.domain.limit_profiles import (
     connector_profile,
     needs_renewal,
 )
+from amphub.domain.smart_charging import ChargingProfile, SmartChargingCapabilities
 from amphub.domain.units import PhaseCurrents
 
 LOGGER = logging.getLogger(__name__)
+_ProfileKey = tuple[int, float, int, SmartChargingCapabilities | None]
+"""What a dynamic profile of one cycle depends on besides the cycle: connector id, limit,
+phases, the charger's capabilities."""
 OFFLINE = "charger offline"
 
 
@@ -365,6 +369,7 @@ class GroupController:
             for key, limit in allocation.limits_a.items()
             if self._online(int(key.charge_point_id))
         }
+        profiles: dict[_ProfileKey, ChargingProfile] = {}  # equal shares: one profile each
         for _ in range(2):  # decreases first and acknowledged, then increases
             plan = plan_dispatch(
                 group, intended, self._deliveries, available, now, self._settings.retry_after
@@ -372,7 +377,9 @@ class GroupController:
             sends = plan.decreases or (plan.increases if increases_allowed else ())
             if not sends:
                 break
-            await asyncio.gather(*(self._send_dynamic(key, limit, now) for key, limit in sends))
+            await asyncio.gather(
+                *(self._send_dynamic(key, limit, now, profiles) for key, limit in sends)
+            )
             if not plan.decreases:
                 break
         renewals = [
@@ -383,13 +390,21 @@ class GroupController:
             and needs_renewal(self._dynamic_sent_at[key], now, self._settings.lapse)
         ]
         if renewals:
-            await asyncio.gather(*(self._send_dynamic(key, limit, now) for key, limit in renewals))
+            await asyncio.gather(
+                *(self._send_dynamic(key, limit, now, profiles) for key, limit in renewals)
+            )
 
     def _online(self, charge_point_id: int) -> bool:
         point = self._chargers.charge_point(charge_point_id)
         return point is not None and point.connected
 
-    async def _send_dynamic(self, key: ConnectorKey, limit_a: float, now: datetime) -> None:
+    async def _send_dynamic(
+        self,
+        key: ConnectorKey,
+        limit_a: float,
+        now: datetime,
+        profiles: dict[_ProfileKey, ChargingProfile],
+    ) -> None:
         config = self._loaded.balancing.index.configs[self._loaded.balancing.index.position[key]]
         charge_point_id = int(key.charge_point_id)
         point = self._chargers.charge_point(charge_point_id)
@@ -400,10 +415,13 @@ class GroupController:
             previous, attempted_a=limit_a, status=DeliveryStatus.IN_FLIGHT, attempted_at=now
         )
         try:
-            profile = connector_profile(
-                key.connector_id, limit_a, config.phases, Level.DYNAMIC, point.capabilities, now,
-                self._settings.lapse,
-            )  # fmt: skip
+            made = (key.connector_id, limit_a, config.phases, point.capabilities)
+            profile = profiles.get(made)
+            if profile is None:
+                profile = profiles[made] = connector_profile(
+                    key.connector_id, limit_a, config.phases, Level.DYNAMIC, point.capabilities,
+                    now, self._settings.lapse,
+                )  # fmt: skip
             await self._commander.set_charging_profile(charge_point_id, key.connector_id, profile)
         except ChargerOffline:
             self._deliveries[key] = previous
