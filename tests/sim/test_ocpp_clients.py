@@ -146,6 +146,8 @@ async def test_16_boots_reports_and_takes_a_profile(
     expected = base64.b64encode(b"SIM-01:s3cret-password").decode()
     assert central.authorization == f"Basic {expected}"
     station = central.stations["SIM-01"]
+    # Connected means booted; the two StatusNotifications follow it on the wire.
+    await eventually(lambda: len(central.actions("SIM-01")) >= 3, 10)
     assert central.actions("SIM-01")[:3] == [
         "BootNotification", "StatusNotification", "StatusNotification",
     ]  # fmt: skip
