@@ -21,12 +21,12 @@ on-time make the pause rotate: nobody waits for ever.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from amphub.domain.balancing.ceilings import EV_SUSPENDED, Ceilings
-from amphub.domain.balancing.decision import Binding
+from amphub.domain.balancing.decision import Binding, ConnectorMemory
 from amphub.domain.balancing.index import GroupIndex, constraint_loads
 from amphub.domain.balancing.model import BalancingInput
 from amphub.domain.balancing.settings import BalancerSettings
@@ -84,10 +84,33 @@ def select_running(
     contested.intersection_update(candidates)
     order = sorted(contested, key=_turn_key(index, ceilings, snapshot, now, settings))
     left = {j: room[j] for j in crowded}
+    admitted, turns = admit_in_turn(
+        order, index, left, previous_a, memories, now - settings.min_on_time
+    )
+    running.extend(admitted)
+    paused.update((i, Pause(binding, blocked)) for i, (binding, blocked) in turns.items())
+    running.sort()
+    return running, paused
+
+
+def admit_in_turn(
+    order: Sequence[int],
+    index: GroupIndex,
+    left: dict[int, float],
+    previous_a: Mapping[int, float] | Sequence[float],
+    memories: Sequence[ConnectorMemory],
+    on_start: datetime,
+) -> tuple[list[int], dict[int, tuple[Binding, int]]]:
+    """Admit contested cars in ``order`` while their minimum fits every crowded constraint
+    on their path (``left``: room per crowded constraint, used up as cars are admitted).
+    Returns the admitted cars and, for the others, why they pause and the constraint that
+    blocked them: rotation when a waiting car got in and this one has run its minimum on
+    time, no capacity otherwise. Shared by the scalar and the vectorised cycle."""
     paths = index.paths
+    min_a = index.min_a
+    admitted: list[int] = []
     turns: dict[int, int] = {}
     waiting_admitted = False
-    on_start = now - settings.min_on_time
     for i in order:
         need = min_a[i]
         path = [j for j in paths[i] if j in left]
@@ -97,18 +120,18 @@ def select_running(
             continue
         for j in path:
             left[j] -= need
-        running.append(i)
+        admitted.append(i)
         if previous_a[i] == 0.0:
             waiting_admitted = True
+    pauses: dict[int, tuple[Binding, int]] = {}
     for i, blocked in turns.items():
         switched = memories[i].switched_at
         rotated = (
             waiting_admitted and previous_a[i] > 0.0 and (switched is None or switched <= on_start)
         )
         binding = Binding.PAUSED_FOR_ROTATION if rotated else Binding.PAUSED_NO_CAPACITY
-        paused[i] = Pause(binding, blocked)
-    running.sort()
-    return running, paused
+        pauses[i] = (binding, blocked)
+    return admitted, pauses
 
 
 def _turn_key(

@@ -46,6 +46,7 @@ from amphub.domain.balancing.model import (
     ConnectorLive,
     VehicleState,
 )
+from amphub.domain.balancing.rotation import admit_in_turn
 from amphub.domain.balancing.settings import BalancerSettings
 from amphub.domain.balancing.vectorized.arrays import (
     BoolArray,
@@ -416,33 +417,9 @@ def _select_running(
     order = sorted(
         previous_list, key=_turn_key(index, world, start, before, previous_list, on_start)
     )
-    admitted: list[int] = []
     left = {j: room_list[j] for j in np.flatnonzero(crowded).tolist()}
-    paths = index.paths
-    min_a = index.min_a
-    turns: dict[int, int] = {}
-    waiting_admitted = False
-    for i in order:
-        need = min_a[i]
-        path = [j for j in paths[i] if j in left]
-        blocked = next((j for j in path if left[j] + _FIT_EPSILON_A < need), -1)
-        if blocked >= 0:
-            turns[i] = blocked
-            continue
-        for j in path:
-            left[j] -= need
-        admitted.append(i)
-        if previous_list[i] == 0.0:
-            waiting_admitted = True
-    memories = before.memories
-    for i, blocked in turns.items():
-        switched_at = memories[i].switched_at
-        rotated = (
-            waiting_admitted
-            and previous_list[i] > 0.0
-            and (switched_at is None or switched_at <= on_start)
-        )
-        binding = Binding.PAUSED_FOR_ROTATION if rotated else Binding.PAUSED_NO_CAPACITY
+    admitted, turns = admit_in_turn(order, index, left, previous_list, before.memories, on_start)
+    for i, (binding, blocked) in turns.items():
         pause_binding[i] = CODE[binding]
         pause_constraint[i] = blocked
     running = candidate & ~contested
