@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, expect
 
 from tests.e2e.portal import Portal, portal
-from tests.integration.api.conftest import Tenant, create_user, login
+from tests.integration.api.conftest import Tenant, add_team_member, login
 from tests.support.live import LiveServer, live_server, make_settings
 
 pytestmark = pytest.mark.browser
@@ -260,14 +260,9 @@ def test_a_teams_need_defaults_per_id_tag(
 
 
 def member(server: LiveServer, client: httpx.Client, tenant: Tenant, role: str) -> str:
+    """The e-mail of a new user given ``role`` in the tenant's team."""
     email = f"{role.replace('_', '-')}@example.com"
-    user_id = create_user(server, email)
-    response = client.put(
-        f"/api/v1/operators/{tenant.operator_id}/members",
-        json={"user_id": user_id, "team_id": tenant.team_id, "role": role},
-        headers=tenant.headers,
-    )
-    assert response.status_code == 204, response.text
+    add_team_member(server, client, tenant, email, role)
     return email
 
 

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, expect
 
 from tests.e2e.portal import Portal, portal
-from tests.integration.api.conftest import Tenant, create_user
+from tests.integration.api.conftest import Tenant, add_team_member
 from tests.support.live import LiveServer, live_server, make_settings
 
 pytestmark = pytest.mark.browser
@@ -174,14 +174,9 @@ def test_audit_log_shows_the_portals_changes(admin: Portal, tenant: Tenant) -> N
 
 
 def member(server: LiveServer, client: httpx.Client, tenant: Tenant, role: str) -> str:
+    """The e-mail of a new user given ``role`` in the tenant's team."""
     email = f"{role.replace('_', '-')}@example.com"
-    user_id = create_user(server, email)
-    response = client.put(
-        f"/api/v1/operators/{tenant.operator_id}/members",
-        json={"user_id": user_id, "team_id": tenant.team_id, "role": role},
-        headers=tenant.headers,
-    )
-    assert response.status_code == 204, response.text
+    add_team_member(server, client, tenant, email, role)
     return email
 
 

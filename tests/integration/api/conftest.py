@@ -60,13 +60,13 @@ def login(client: httpx.Client, email: str, password: str = PASSWORD) -> str:
 
 
 def add_team_member(
-    server: LiveServer, client: httpx.Client, tenant: Tenant, email: str
+    server: LiveServer, client: httpx.Client, tenant: Tenant, email: str, role: str = "team_member"
 ) -> tuple[int, dict[str, str]]:
-    """A new user made Team Member of the tenant's team: their id and auth headers."""
+    """A new user given ``role`` in the tenant's team: their id and auth headers."""
     user_id = create_user(server, email)
     response = client.put(
         f"/api/v1/operators/{tenant.operator_id}/members",
-        json={"user_id": user_id, "team_id": tenant.team_id, "role": "team_member"},
+        json={"user_id": user_id, "team_id": tenant.team_id, "role": role},
         headers=tenant.headers,
     )
     assert response.status_code == 204, response.text
